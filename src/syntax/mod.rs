@@ -1,0 +1,3 @@
+//! Text to AST. Only `parser.rs` sees pest; everything after works on `ast`.
+
+pub mod ast;
