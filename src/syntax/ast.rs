@@ -120,7 +120,7 @@ pub struct TensorType {
     pub span: Span,
 }
 
-/// One dimension in a tensor type: `28`, `B`, `H - K + 1`, `...`.
+/// One dimension in a tensor type: `28`, `B`, `floor((H - K) / S) + 1`, `...`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DimExpr {
     pub kind: DimKind,
@@ -143,8 +143,10 @@ pub enum DimOp {
     Mul,
     /// `/`: exact division; a remainder is a shape error.
     Div,
-    /// `//`: floor division, as in convolution output sizes with a stride.
+    /// `floor(a / b)`, as in the output size of a strided convolution.
     FloorDiv,
+    /// `ceil(a / b)`, as in the output size of `same` padding with a stride.
+    CeilDiv,
 }
 
 /// `{ stmt* expr }`: statements, then the value of the block.
@@ -234,6 +236,8 @@ pub enum ExprKind {
     Tuple(Vec<Expr>),
     /// `[a, b]`
     List(Vec<Expr>),
+    /// `a..b`: the integers from `a` up to but not including `b`.
+    Range(Box<Expr>, Box<Expr>),
     /// `if cond { a } else { b }`
     If(Box<Expr>, Block, Block),
     /// A recurrence over one axis of a tensor; see [`Scan`].
@@ -285,7 +289,6 @@ pub enum BinOp {
     Sub,
     Mul,
     Div,
-    FloorDiv,
     Rem,
     Pow,
     MatMul,

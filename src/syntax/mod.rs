@@ -1,3 +1,6 @@
 //! Text to AST. Only `parser.rs` sees pest; everything after works on `ast`.
 
 pub mod ast;
+mod parser;
+
+pub use parser::parse;
