@@ -1,3 +1,7 @@
+//! The `dlc` binary: all of it is in `cli`.
+
+mod cli;
+
 fn main() {
-    std::process::exit(dlc::cli::main());
+    std::process::exit(cli::main());
 }
