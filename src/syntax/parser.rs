@@ -25,6 +25,9 @@ struct DlmParser;
 /// Parses one file. Returns the program and any syntax diagnostics; on a
 /// syntax error the program is empty.
 pub fn parse(file: FileId, text: &str) -> (Program, Vec<Diagnostic>) {
+    // Detailed attempts let syntax errors name the literal token that was
+    // missing. The switch is process-wide in pest; setting it is idempotent.
+    pest::set_error_detail(true);
     match DlmParser::parse(Rule::program, text) {
         Ok(mut pairs) => {
             let mut cx = Cx {

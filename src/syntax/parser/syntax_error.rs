@@ -11,20 +11,32 @@ use super::Rule;
 use crate::diag::{Diagnostic, FileId, Span};
 
 pub(super) fn syntax_error(file: FileId, text: &str, err: pest::error::Error<Rule>) -> Diagnostic {
-    let pos = match err.location {
+    let mut pos = match err.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
+    let mut expected = match &err.variant {
+        ErrorVariant::ParsingError { positives, .. } => describe(positives),
+        ErrorVariant::CustomError { message } => message.clone(),
+    };
+    // pest's rule-level report stops where the last *rule* failed; the
+    // detailed attempts also see literal tokens (`->`, `=`, `)`), which
+    // usually sit further right and name exactly what was missing.
+    if let Some(attempts) = err.parse_attempts() {
+        if attempts.max_position >= pos {
+            let tokens = literal_tokens(&attempts.expected_tokens());
+            if !tokens.is_empty() {
+                pos = attempts.max_position;
+                expected = tokens;
+            }
+        }
+    }
     let found = token_at(text, pos);
     let span = Span::new(
         file,
         pos,
         pos + found.len().max(usize::from(pos < text.len())),
     );
-    let expected = match &err.variant {
-        ErrorVariant::ParsingError { positives, .. } => describe(positives),
-        ErrorVariant::CustomError { message } => message.clone(),
-    };
     if let Some(diag) = unclosed(file, text, pos, found) {
         return diag;
     }
@@ -38,11 +50,45 @@ pub(super) fn syntax_error(file: FileId, text: &str, err: pest::error::Error<Rul
         format!("expected {expected}, found {found_text}"),
         span,
     )
-    .with_label(format!("expected {expected} here"));
+    .with_label(format!("unexpected {found_text}"));
     if let Some(help) = hint(text, pos, found) {
         diag = diag.with_help(help);
     }
     diag
+}
+
+/// The punctuation pest tried at the farthest position, as `` `->` or `=` ``.
+/// Whitespace and comment openers are noise; so are letters, which belong
+/// to keyword checks that a person does not think of as a choice.
+fn literal_tokens(expected: &[impl std::fmt::Display]) -> String {
+    // Tokens that could continue an expression are summarised as one word:
+    // listing twenty operators helps nobody.
+    const CONTINUATIONS: &[&str] = &[
+        "!", "!=", "%", "&&", "*", "+", "-", "..", "/", "<", "<=", "==", ">", ">=", "@", "^", "|>",
+        "||", "\"", "(", "[", ".",
+    ];
+    let mut tokens: Vec<String> = Vec::new();
+    let mut operator = false;
+    for token in expected {
+        let text = token.to_string();
+        let noise = text.trim().is_empty()
+            || text.starts_with("//")
+            || text.chars().any(|c| c.is_alphanumeric() || c == '_')
+            || text.contains("..") && text.len() == 4;
+        if CONTINUATIONS.contains(&text.as_str()) {
+            operator = true;
+        } else if !noise && !tokens.contains(&text) {
+            tokens.push(format!("`{text}`"));
+        }
+    }
+    if operator {
+        tokens.push("an operator".to_string());
+    }
+    match tokens.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
 }
 
 /// The token starting at `pos`: a word, a number, or one symbol.
@@ -137,8 +183,11 @@ fn rule_name(rule: Rule) -> &'static str {
 /// Advice for the mistakes people make most, judged from the text.
 fn hint(text: &str, pos: usize, found: &str) -> Option<String> {
     let before = text.get(..pos).unwrap_or("").trim_end();
-    if found == "=" && before.ends_with(':') {
-        return Some("a named argument is written `name: value`, without `=`".into());
+    if found == "="
+        && before.ends_with(|c: char| c.is_alphanumeric() || c == '_')
+        && inside_parens(before)
+    {
+        return Some("a named argument is written `name: value`, not `name=value`".into());
     }
     if found == ":" && matches!(enclosing_item(before), Some("train" | "evaluate")) {
         return Some("settings in `train` and `evaluate` blocks are written `key = value`".into());
@@ -245,4 +294,9 @@ fn open_brackets(text: &str) -> Vec<(char, usize)> {
         }
     }
     stack
+}
+
+/// Whether the innermost open bracket at the end of `text` is a `(`.
+fn inside_parens(text: &str) -> bool {
+    open_brackets(text).last().is_some_and(|(c, _)| *c == '(')
 }
