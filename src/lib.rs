@@ -7,4 +7,6 @@
 
 pub mod cli;
 pub mod diag;
+pub mod ir;
+pub mod passes;
 pub mod syntax;
