@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use dlc::ir::interp::interp_outputs;
 use dlc::ir::verify::verify;
-use dlc::ir::{DType, Graph, InputKind, IrError, NodeId};
+use dlc::ir::{Graph, NodeId};
 use dlc::passes::{autodiff, dce};
 use ndarray::{ArrayD, IxDyn};
 
@@ -48,52 +48,6 @@ impl Rng {
     pub fn ids(&mut self, shape: &[usize], n: usize) -> ArrayD<f64> {
         self.array(shape, 0.0, n as f64).mapv(f64::floor)
     }
-}
-
-/// One argument of an op under test.
-#[derive(Clone, Copy)]
-pub enum Arg {
-    /// Differentiable, values in `[-1, 1)`.
-    F(&'static [usize]),
-    /// Differentiable, values in `[0.5, 2)` (for log, sqrt, pow, ...).
-    Pos(&'static [usize]),
-    /// Constant `i32` ids in `0..n`.
-    Ids(&'static [usize], usize),
-}
-
-/// Checks the gradient of `sum(build(args) * r)` for random weights `r`
-/// with respect to every differentiable argument; returns the max error.
-pub fn check_op(
-    name: &str,
-    args: &[Arg],
-    build: impl Fn(&mut Graph, &[NodeId]) -> Result<NodeId, IrError>,
-) -> f64 {
-    let mut rng = Rng::new(name);
-    let mut g = Graph::new();
-    let mut values = HashMap::new();
-    let mut ids = vec![];
-    let mut wrt = vec![];
-    for (i, arg) in args.iter().enumerate() {
-        let name = format!("x{i}");
-        let (shape, dtype, value) = match *arg {
-            Arg::F(s) => (s, DType::F32, rng.array(s, -1.0, 1.0)),
-            Arg::Pos(s) => (s, DType::F32, rng.array(s, 0.5, 2.0)),
-            Arg::Ids(s, n) => (s, DType::I32, rng.ids(s, n)),
-        };
-        let id = g.input(&name, InputKind::Param, shape, dtype).unwrap();
-        if dtype == DType::F32 {
-            wrt.push(id);
-        }
-        ids.push(id);
-        values.insert(name, value);
-    }
-    let y = build(&mut g, &ids).unwrap_or_else(|e| panic!("{name}: building failed: {e}"));
-    let shape = g.shape(y).to_vec();
-    let r = g.input("r", InputKind::Data, &shape, DType::F32).unwrap();
-    values.insert("r".into(), rng.array(&shape, -1.0, 1.0));
-    let weighted = g.mul(y, r).unwrap();
-    let loss = g.sum_all(weighted).unwrap();
-    check_loss(name, g, loss, &wrt, values)
 }
 
 /// Checks d `loss` / d `wrt` against finite differences; every `wrt` node
