@@ -1,35 +1,9 @@
-//! The IR's text form, `verify`, hand-computed interpreter results, the
-//! counter-based RNG's reproducibility, DCE, and span propagation.
+//! The IR's text form, the builder's shape errors, and `verify` catching
+//! broken graphs.
 
-use std::collections::HashMap;
-
-use dlc::diag::{FileId, Span};
-use dlc::ir::interp::{interp_outputs, Float};
 use dlc::ir::verify::verify;
-use dlc::ir::{BinaryOp, DType, Graph, InputKind, IrError, NodeId, Op, UnaryOp};
+use dlc::ir::{DType, Graph, InputKind, IrError, NodeId, Op, UnaryOp};
 use dlc::passes::{autodiff, dce};
-use ndarray::{array, ArrayD, IxDyn};
-
-fn arr(shape: &[usize], v: &[f64]) -> ArrayD<f64> {
-    ArrayD::from_shape_vec(IxDyn(shape), v.to_vec()).unwrap()
-}
-
-/// Runs `g` on named inputs and returns output `out`.
-fn run<T: Float>(g: &Graph, inputs: &[(&str, ArrayD<T>)]) -> ArrayD<T> {
-    let inputs: HashMap<String, ArrayD<T>> =
-        inputs.iter().map(|(n, v)| (n.to_string(), v.clone())).collect();
-    interp_outputs(g, &inputs).unwrap().remove("out").unwrap()
-}
-
-/// `op(a, b)` on two inputs of the given shapes, as output `out`.
-fn graph2(op: Op, a: (&[usize], DType), b: (&[usize], DType)) -> Graph {
-    let mut g = Graph::new();
-    let x = g.input("a", InputKind::Data, a.0, a.1).unwrap();
-    let y = g.input("b", InputKind::Data, b.0, b.1).unwrap();
-    let out = g.add(op, &[x, y]).unwrap();
-    g.output("out", out);
-    g
-}
 
 fn dense_graph() -> (Graph, NodeId, NodeId) {
     let mut g = Graph::new();
@@ -95,17 +69,34 @@ fn text_form_after_autodiff_and_dce() {
 #[test]
 fn text_form_of_attributes() {
     let mut g = Graph::new();
-    let x = g.input("x", InputKind::Data, &[1, 2, 4, 4], DType::F32).unwrap();
-    let k = g.input("k", InputKind::Param, &[3, 2, 3, 3], DType::F32).unwrap();
+    let x = g
+        .input("x", InputKind::Data, &[1, 2, 4, 4], DType::F32)
+        .unwrap();
+    let k = g
+        .input("k", InputKind::Param, &[3, 2, 3, 3], DType::F32)
+        .unwrap();
     let seed = g.input("seed", InputKind::Scalar, &[], DType::I32).unwrap();
     let step = g.input("step", InputKind::Scalar, &[], DType::I32).unwrap();
     let c = g.add(Op::Conv2d { stride: 1, pad: 1 }, &[x, k]).unwrap();
     let p = g.add(Op::MaxPool2d { size: 2, stride: 2 }, &[c]).unwrap();
-    let drop = Op::Bernoulli { p: 0.5, shape: vec![1, 3, 2, 2], stream: 7 };
+    let drop = Op::Bernoulli {
+        p: 0.5,
+        shape: vec![1, 3, 2, 2],
+        stream: 7,
+    };
     let m = g.add(drop, &[seed, step]).unwrap();
     let d = g.mul(p, m).unwrap();
     let t = g.transpose(d, &[0, 2, 3, 1]).unwrap();
-    let s = g.add(Op::Slice { axis: 3, start: 1, end: 3 }, &[t]).unwrap();
+    let s = g
+        .add(
+            Op::Slice {
+                axis: 3,
+                start: 1,
+                end: 3,
+            },
+            &[t],
+        )
+        .unwrap();
     let a = g.add(Op::ArgMax { axis: 3 }, &[s]).unwrap();
     g.output("out", a);
     insta::assert_snapshot!(g.to_string(), @r#"
@@ -133,8 +124,19 @@ fn builder_rejects_bad_shapes() {
     let err = g.add2(a, b).unwrap_err();
     assert_eq!(err.to_string(), "add: shapes differ: [2, 3] and [3, 2]");
     let err = g.broadcast(a, &[4, 3]).unwrap_err();
-    assert_eq!(err.to_string(), "broadcast: cannot broadcast [2, 3] to [4, 3]");
-    let err = g.add(Op::MatMul { ta: false, tb: true }, &[a, b]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "broadcast: cannot broadcast [2, 3] to [4, 3]"
+    );
+    let err = g
+        .add(
+            Op::MatMul {
+                ta: false,
+                tb: true,
+            },
+            &[a, b],
+        )
+        .unwrap_err();
     assert_eq!(err.to_string(), "matmul: cannot multiply [2, 3] by [3, 2]");
     assert!(g.unary(UnaryOp::Exp, l).is_err());
     assert!(g.add(Op::Conv2d { stride: 1, pad: 0 }, &[a, b]).is_err());
@@ -150,7 +152,10 @@ fn verify_catches_broken_graphs() {
     let mut g = good.clone();
     g.nodes[5].shape = vec![4, 2];
     let err = verify(&g).unwrap_err();
-    assert_eq!(err.to_string(), "%5: recorded f32[4, 2], rule gives f32[2, 4]");
+    assert_eq!(
+        err.to_string(),
+        "%5: recorded f32[4, 2], rule gives f32[2, 4]"
+    );
 
     let mut g = good.clone();
     g.nodes[3].inputs[1] = NodeId(6);
@@ -158,7 +163,10 @@ fn verify_catches_broken_graphs() {
     assert_eq!(err.to_string(), "%3: input %6 does not precede its use");
 
     let mut g = good.clone();
-    g.nodes[3].op = Op::MatMul { ta: true, tb: false };
+    g.nodes[3].op = Op::MatMul {
+        ta: true,
+        tb: false,
+    };
     assert!(matches!(verify(&g), Err(IrError::Verify { node: 3, .. })));
 
     let mut g = good.clone();

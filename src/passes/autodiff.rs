@@ -25,12 +25,13 @@ type Grads = Vec<Option<NodeId>>;
 /// Appends the backward pass of `loss` and returns d loss / d `wrt[i]` for
 /// every `i` (a zero tensor where `loss` does not depend on `wrt[i]`).
 pub fn autodiff(g: &mut Graph, loss: NodeId, wrt: &[NodeId]) -> Result<Vec<NodeId>, IrError> {
-    let l = g.node(loss);
+    let l = g.node(loss).clone();
     if !l.shape.is_empty() || l.dtype != DType::F32 {
         return Err(IrError::NonScalarLoss(loss.0));
     }
     let needed = on_paths(g, loss, wrt);
     let saved_span = g.current_span;
+    g.current_span = l.span;
     let mut grads: Grads = vec![None; loss.index() + 1];
     grads[loss.index()] = Some(g.full(1.0, &[])?);
     for i in (0..=loss.index()).rev() {
