@@ -9,8 +9,10 @@
 //! Keying (the contract the JIT must follow):
 //! - key     = `[seed, stream]`, `stream` being the random op's attribute
 //!   (its node id when it was created, stable under later passes);
-//! - counter = `[block, 0, step, 0]` where `block` indexes 4-element groups
-//!   of the flattened (row-major) tensor.
+//! - counter = `[index / 4, 0, step, 0]` for `bernoulli`, whose element
+//!   `index` (row-major) takes word `index % 4` of the block, and
+//!   `[index, 1, step, 0]` for `normal_like`, whose element takes words 0
+//!   and 1 (Box-Muller). Tensors above 2^32 elements are not supported.
 //!
 //! Seed and step arrive as `i32[]` graph inputs; the interpreter carries
 //! integers in float arrays, so in `f32` they are exact only below 2^24.
