@@ -295,3 +295,19 @@ fn backward_nodes_keep_forward_spans() {
     );
     assert_eq!(g.current_span, None, "autodiff restores the current span");
 }
+
+#[test]
+fn autodiff_reports_misuse() {
+    use dlc::ir::IrError;
+    let mut g = Graph::new();
+    let x = g.input("x", InputKind::Param, &[1, 1, 2, 2], F).unwrap();
+    let dy = g.input("dy", InputKind::Data, &[1, 1, 1, 1], F).unwrap();
+    assert_eq!(autodiff(&mut g, x, &[x]), Err(IrError::NonScalarLoss(0)));
+    let pool_grad = Op::MaxPool2dGrad { size: 2, stride: 2 };
+    let dx = g.add(pool_grad, &[x, dy]).unwrap();
+    let loss = g.sum_all(dx).unwrap();
+    assert_eq!(
+        autodiff(&mut g, loss, &[dy]),
+        Err(IrError::NoGradient("maxpool2d_grad"))
+    );
+}
