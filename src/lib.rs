@@ -7,5 +7,7 @@
 
 pub mod diag;
 pub mod driver;
+pub mod ir;
+pub mod passes;
 pub mod stdlib;
 pub mod syntax;

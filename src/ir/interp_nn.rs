@@ -1,0 +1,278 @@
+//! Reference kernels for convolution, pooling, one-hot, gather/scatter and
+//! the random ops.
+//!
+//! Convolution and its two gradients share one loop, [`conv_taps`], that
+//! visits every (input, weight, output) index triple that multiplies
+//! together; each kernel is then a one-line accumulation, so the three
+//! cannot disagree about padding or stride. Pooling does the same with
+//! [`pool_windows`].
+
+use ndarray::{ArrayD, Dimension, IxDyn};
+
+use super::interp::{lit, Float};
+use super::rng;
+
+/// Geometry of a 2-D convolution: `x: [B, C, H, W]`, `w: [F, C, KH, KW]`,
+/// `y: [B, F, OH, OW]`.
+struct Conv {
+    x: [usize; 4],
+    w: [usize; 4],
+    y: [usize; 4],
+    stride: usize,
+    pad: usize,
+}
+
+impl Conv {
+    fn new(x: [usize; 4], w: [usize; 4], stride: usize, pad: usize) -> Conv {
+        let out = |len: usize, k: usize| (len + 2 * pad - k) / stride + 1;
+        let y = [x[0], w[0], out(x[2], w[2]), out(x[3], w[3])];
+        Conv {
+            x,
+            w,
+            y,
+            stride,
+            pad,
+        }
+    }
+}
+
+fn dims4(a: &ArrayD<impl Float>) -> [usize; 4] {
+    <[usize; 4]>::try_from(a.shape()).expect("shape rule checked rank 4")
+}
+
+/// Calls `visit(x_index, w_index, y_index)` for every in-bounds tap
+/// `y[b, f, oh, ow] += x[b, c, oh*S + kh - P, ow*S + kw - P] * w[f, c, kh, kw]`.
+fn conv_taps(g: &Conv, mut visit: impl FnMut([usize; 4], [usize; 4], [usize; 4])) {
+    let [batch, chans, h, w] = g.x;
+    let [filters, _, kh, kw] = g.w;
+    let [_, _, oh, ow] = g.y;
+    for (b, f, c) in grid3(batch, filters, chans) {
+        for (i, j) in (0..oh).flat_map(|i| (0..ow).map(move |j| (i, j))) {
+            for (p, q) in (0..kh).flat_map(|p| (0..kw).map(move |q| (p, q))) {
+                let (r, s) = (i * g.stride + p, j * g.stride + q);
+                let inside = (g.pad..h + g.pad).contains(&r) && (g.pad..w + g.pad).contains(&s);
+                if inside {
+                    visit([b, c, r - g.pad, s - g.pad], [f, c, p, q], [b, f, i, j]);
+                }
+            }
+        }
+    }
+}
+
+fn grid3(a: usize, b: usize, c: usize) -> impl Iterator<Item = (usize, usize, usize)> {
+    (0..a).flat_map(move |i| (0..b).flat_map(move |j| (0..c).map(move |k| (i, j, k))))
+}
+
+/// `x: [B, C, H, W]`, `w: [F, C, KH, KW]` -> `[B, F, OH, OW]`.
+pub fn conv2d<T: Float>(x: &ArrayD<T>, w: &ArrayD<T>, stride: usize, pad: usize) -> ArrayD<T> {
+    let g = Conv::new(dims4(x), dims4(w), stride, pad);
+    let mut y = ArrayD::zeros(IxDyn(&g.y));
+    conv_taps(&g, |xi, wi, yi| y[&yi[..]] += x[&xi[..]] * w[&wi[..]]);
+    y
+}
+
+/// `dy: [B, F, OH, OW]`, `w: [F, C, KH, KW]` -> `dx: [B, C, H, W]`.
+pub fn conv2d_grad_input<T: Float>(
+    dy: &ArrayD<T>,
+    w: &ArrayD<T>,
+    stride: usize,
+    pad: usize,
+    hw: [usize; 2],
+) -> ArrayD<T> {
+    let ([b, ..], w4) = (dims4(dy), dims4(w));
+    let g = Conv::new([b, w4[1], hw[0], hw[1]], w4, stride, pad);
+    let mut dx = ArrayD::zeros(IxDyn(&g.x));
+    conv_taps(&g, |xi, wi, yi| dx[&xi[..]] += dy[&yi[..]] * w[&wi[..]]);
+    dx
+}
+
+/// `x: [B, C, H, W]`, `dy: [B, F, OH, OW]` -> `dw: [F, C, KH, KW]`.
+pub fn conv2d_grad_weight<T: Float>(
+    x: &ArrayD<T>,
+    dy: &ArrayD<T>,
+    stride: usize,
+    pad: usize,
+    khw: [usize; 2],
+) -> ArrayD<T> {
+    let (x4, dy4) = (dims4(x), dims4(dy));
+    let g = Conv::new(x4, [dy4[1], x4[1], khw[0], khw[1]], stride, pad);
+    let mut dw = ArrayD::zeros(IxDyn(&g.w));
+    conv_taps(&g, |xi, wi, yi| dw[&wi[..]] += x[&xi[..]] * dy[&yi[..]]);
+    dw
+}
+
+/// Calls `visit(y_index, window)` for every output of a `size`x`size`
+/// pooling of `x: [B, C, H, W]`, the window's input indices in row-major order.
+fn pool_windows(
+    x: [usize; 4],
+    size: usize,
+    stride: usize,
+    mut visit: impl FnMut([usize; 4], &[[usize; 4]]),
+) {
+    let [batch, chans, h, w] = x;
+    let (oh, ow) = ((h - size) / stride + 1, (w - size) / stride + 1);
+    let mut window = Vec::with_capacity(size * size);
+    for (b, c, i) in grid3(batch, chans, oh) {
+        for j in 0..ow {
+            window.clear();
+            for (p, q) in (0..size).flat_map(|p| (0..size).map(move |q| (p, q))) {
+                window.push([b, c, i * stride + p, j * stride + q]);
+            }
+            visit([b, c, i, j], &window);
+        }
+    }
+}
+
+fn pool_shape(x: [usize; 4], size: usize, stride: usize) -> [usize; 4] {
+    [
+        x[0],
+        x[1],
+        (x[2] - size) / stride + 1,
+        (x[3] - size) / stride + 1,
+    ]
+}
+
+/// The first maximal index of a window.
+fn first_max<T: Float>(x: &ArrayD<T>, window: &[[usize; 4]]) -> [usize; 4] {
+    let mut best = window[0];
+    for idx in window {
+        if x[&idx[..]] > x[&best[..]] {
+            best = *idx;
+        }
+    }
+    best
+}
+
+/// `x: [B, C, H, W]` -> `[B, C, OH, OW]`.
+pub fn maxpool2d<T: Float>(x: &ArrayD<T>, size: usize, stride: usize) -> ArrayD<T> {
+    let mut y = ArrayD::zeros(IxDyn(&pool_shape(dims4(x), size, stride)));
+    pool_windows(dims4(x), size, stride, |yi, win| {
+        y[&yi[..]] = x[&first_max(x, win)[..]];
+    });
+    y
+}
+
+/// `x: [B, C, H, W]`, `dy: [B, C, OH, OW]` -> `dx: [B, C, H, W]`.
+pub fn maxpool2d_grad<T: Float>(
+    x: &ArrayD<T>,
+    dy: &ArrayD<T>,
+    size: usize,
+    stride: usize,
+) -> ArrayD<T> {
+    let mut dx = ArrayD::zeros(x.raw_dim());
+    pool_windows(dims4(x), size, stride, |yi, win| {
+        dx[&first_max(x, win)[..]] += dy[&yi[..]];
+    });
+    dx
+}
+
+/// `x: [B, C, H, W]` -> `[B, C, OH, OW]`.
+pub fn avgpool2d<T: Float>(x: &ArrayD<T>, size: usize, stride: usize) -> ArrayD<T> {
+    let inv = lit::<T>(1.0 / (size * size) as f64);
+    let mut y = ArrayD::zeros(IxDyn(&pool_shape(dims4(x), size, stride)));
+    pool_windows(dims4(x), size, stride, |yi, win| {
+        y[&yi[..]] = win.iter().fold(T::zero(), |acc, i| acc + x[&i[..]]) * inv;
+    });
+    y
+}
+
+/// `dy: [B, C, OH, OW]` -> `dx: [B, C, H, W]`.
+pub fn avgpool2d_grad<T: Float>(
+    dy: &ArrayD<T>,
+    size: usize,
+    stride: usize,
+    hw: [usize; 2],
+) -> ArrayD<T> {
+    let [b, c, ..] = dims4(dy);
+    let inv = lit::<T>(1.0 / (size * size) as f64);
+    let mut dx = ArrayD::zeros(IxDyn(&[b, c, hw[0], hw[1]]));
+    pool_windows([b, c, hw[0], hw[1]], size, stride, |yi, win| {
+        for i in win {
+            dx[&i[..]] += dy[&yi[..]] * inv;
+        }
+    });
+    dx
+}
+
+/// An integer carried in a float array, or `None` when not a valid index
+/// below `len`.
+fn index_of<T: Float>(v: T, len: usize) -> Option<usize> {
+    let i = v.to_f64()?;
+    (i >= 0.0 && i < len as f64).then_some(i as usize)
+}
+
+/// `ids: i32[...]` -> `f32[..., classes]`; out-of-range ids give zero rows.
+pub fn one_hot<T: Float>(ids: &ArrayD<T>, classes: usize) -> ArrayD<T> {
+    let shape = [ids.shape(), &[classes]].concat();
+    ArrayD::from_shape_fn(IxDyn(&shape), |idx| {
+        let (c, lead) = idx.slice().split_last().expect("rank at least 1");
+        let hit = index_of(ids[lead], classes) == Some(*c);
+        if hit {
+            T::one()
+        } else {
+            T::zero()
+        }
+    })
+}
+
+/// `table: f32[V, D]`, `ids: i32[...]` -> `f32[..., D]`; out-of-range ids
+/// read zeros.
+pub fn gather<T: Float>(table: &ArrayD<T>, ids: &ArrayD<T>) -> ArrayD<T> {
+    let (v, d) = (table.shape()[0], table.shape()[1]);
+    let shape = [ids.shape(), &[d]].concat();
+    ArrayD::from_shape_fn(IxDyn(&shape), |idx| {
+        let (j, lead) = idx.slice().split_last().expect("rank at least 1");
+        index_of(ids[lead], v).map_or(T::zero(), |row| table[[row, *j]])
+    })
+}
+
+/// `ids: i32[...]`, `upd: f32[..., D]` -> `f32[rows, D]`; out-of-range ids
+/// are dropped, as `gather` reads zeros for them.
+pub fn scatter_add<T: Float>(ids: &ArrayD<T>, upd: &ArrayD<T>, rows: usize) -> ArrayD<T> {
+    let d = upd.shape()[upd.ndim() - 1];
+    let mut out = ArrayD::zeros(IxDyn(&[rows, d]));
+    for (lead, &id) in ids.indexed_iter() {
+        if let Some(row) = index_of(id, rows) {
+            for j in 0..d {
+                let src = [lead.slice(), &[j]].concat();
+                out[[row, j]] += upd[&src[..]];
+            }
+        }
+    }
+    out
+}
+
+/// Seed and step: `i32[]` scalars carried as floats, reinterpreted as u32.
+fn key<T: Float>(seed: &ArrayD<T>, step: &ArrayD<T>) -> (u32, u32) {
+    let int = |a: &ArrayD<T>| a.iter().next().and_then(|v| v.to_i64()).unwrap_or(0) as u32;
+    (int(seed), int(step))
+}
+
+/// `f32[shape]` of 0/1, each 1 with probability `p` (see `rng.rs`).
+pub fn bernoulli<T: Float>(
+    seed: &ArrayD<T>,
+    step: &ArrayD<T>,
+    shape: &[usize],
+    stream: u32,
+    p: f32,
+) -> ArrayD<T> {
+    let (seed, step) = key(seed, step);
+    let values = (0..shape.iter().product())
+        .map(|i| lit(f64::from(rng::bernoulli(seed, step, stream, i, p))))
+        .collect();
+    ArrayD::from_shape_vec(IxDyn(shape), values).expect("element count")
+}
+
+/// `f32[shape]` of standard normal samples (see `rng.rs`).
+pub fn normal<T: Float>(
+    seed: &ArrayD<T>,
+    step: &ArrayD<T>,
+    shape: &[usize],
+    stream: u32,
+) -> ArrayD<T> {
+    let (seed, step) = key(seed, step);
+    let values = (0..shape.iter().product())
+        .map(|i| lit(f64::from(rng::normal(seed, step, stream, i))))
+        .collect();
+    ArrayD::from_shape_vec(IxDyn(shape), values).expect("element count")
+}
