@@ -8,6 +8,7 @@
 pub mod diag;
 pub mod driver;
 pub mod ir;
+pub mod lower;
 pub mod passes;
 pub mod stdlib;
 pub mod syntax;
