@@ -6,10 +6,27 @@
 
 mod run_step;
 
+use std::collections::HashMap;
+
 use dlc::lower::{data_fields, eval_spec, train_spec, Items, StepKind};
+use ndarray::ArrayD;
 use run_step::*;
 
-const EXAMPLES: &[(&str, &str)] = &[("mnist_cnn", include_str!("../examples/mnist_cnn.dlm"))];
+const EXAMPLES: &[(&str, &str)] = &[
+    ("mnist_cnn", include_str!("../examples/mnist_cnn.dlm")),
+    ("mlp", include_str!("../examples/mlp.dlm")),
+    (
+        "lstm_classifier",
+        include_str!("../examples/lstm_classifier.dlm"),
+    ),
+    ("transformer", include_str!("../examples/transformer.dlm")),
+    ("autoencoder", include_str!("../examples/autoencoder.dlm")),
+    (
+        "binary_classifier",
+        include_str!("../examples/binary_classifier.dlm"),
+    ),
+    ("gdp_rnn", include_str!("../examples/gdp_rnn.dlm")),
+];
 
 #[test]
 fn std_files_parse_without_diagnostics() {
@@ -40,6 +57,18 @@ fn every_example_file_is_listed() {
 /// Lowers all three steps of an example and runs `steps` train steps;
 /// returns the losses.
 fn run_example(name: &str, text: &str, batch: usize, steps: usize, lr: f32) -> Vec<f32> {
+    run_example_with(name, text, batch, steps, lr, |_| {})
+}
+
+/// `run_example` with the synthetic training batch adjusted by `adjust`.
+fn run_example_with(
+    name: &str,
+    text: &str,
+    batch: usize,
+    steps: usize,
+    lr: f32,
+    adjust: fn(&mut HashMap<String, ArrayD<f32>>),
+) -> Vec<f32> {
     let parsed = parse(&format!("{name}.dlm"), text);
     assert!(
         parsed
@@ -55,7 +84,8 @@ fn run_example(name: &str, text: &str, batch: usize, steps: usize, lr: f32) -> V
     let fields = data_fields(data_def(&parsed, &t.data.name)).expect("fields");
     let train = lower(&items, &spec, &fields, batch, StepKind::Train);
     let mut rng = Rng::new(1);
-    let data = synthetic_data(&train.graph, 2, &mut rng);
+    let mut data = synthetic_data(&train.graph, 2, &mut rng);
+    adjust(&mut data);
 
     let eval_spec = match eval_def(&parsed) {
         Some(e) => eval_spec(t, e).expect("eval spec"),
@@ -93,4 +123,61 @@ fn example(name: &str) -> &'static str {
 #[test]
 fn mnist_cnn_runs_a_step() {
     run_example("mnist_cnn", example("mnist_cnn"), 4, 1, 1e-3);
+}
+
+#[test]
+fn lstm_classifier_runs_a_step() {
+    run_example("lstm_classifier", example("lstm_classifier"), 2, 1, 1e-3);
+}
+
+#[test]
+fn transformer_runs_a_step() {
+    run_example("transformer", example("transformer"), 2, 1, 1e-3);
+}
+
+/// The loss after `steps` steps on one fixed batch is below `factor` times
+/// the first.
+fn assert_learns(name: &str, batch: usize, steps: usize, lr: f32, factor: f32) {
+    assert_learns_with(name, batch, steps, lr, factor, |_| {});
+}
+
+fn assert_learns_with(
+    name: &str,
+    batch: usize,
+    steps: usize,
+    lr: f32,
+    factor: f32,
+    adjust: fn(&mut HashMap<String, ArrayD<f32>>),
+) {
+    let losses = run_example_with(name, example(name), batch, steps, lr, adjust);
+    let (first, last) = (losses[0], losses[steps - 1]);
+    assert!(
+        last < first * factor,
+        "{name}: loss went from {first} to {last}"
+    );
+}
+
+#[test]
+fn mlp_learns() {
+    assert_learns("mlp", 8, 10, 0.05, 0.5);
+}
+
+#[test]
+fn autoencoder_learns() {
+    assert_learns("autoencoder", 8, 10, 1e-2, 0.9);
+}
+
+#[test]
+fn binary_classifier_learns() {
+    // 0/1 targets, so that the loss can approach 0.
+    assert_learns_with("binary_classifier", 8, 10, 1e-3, 0.5, |data| {
+        if let Some(y) = data.get_mut("y") {
+            y.mapv_inplace(f32::round);
+        }
+    });
+}
+
+#[test]
+fn gdp_rnn_learns() {
+    assert_learns("gdp_rnn", 8, 10, 1e-2, 0.5);
 }
