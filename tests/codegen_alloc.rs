@@ -9,6 +9,7 @@ mod run_step;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use dlc::codegen::{compile, In, Options, Out};
 use dlc::ir::{DType, Graph, InputKind, Op, UnaryOp};
@@ -18,6 +19,9 @@ use run_step::{data_def, lower, parse, train_def};
 struct Counting;
 
 static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+
+/// The counter is process-wide: tests measuring it take turns.
+static TURN: Mutex<()> = Mutex::new(());
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
@@ -96,6 +100,7 @@ fn allocations_per_run(g: &Graph) -> Vec<usize> {
 
 #[test]
 fn a_step_without_contractions_never_allocates() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     let mut g = Graph::new();
     let x = g
         .input("x", InputKind::Data, &[8, 3, 12, 12], DType::F32)
@@ -112,6 +117,7 @@ fn a_step_without_contractions_never_allocates() {
 
 #[test]
 fn train_steps_allocate_only_inside_gemm() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     for (name, text, batch) in [
         ("mlp", include_str!("../examples/mlp.dlm"), 32),
         ("mnist_cnn", include_str!("../examples/mnist_cnn.dlm"), 8),
