@@ -91,10 +91,23 @@ impl<'a> Lowerer<'a> {
                 let x = self.expr(x, f)?;
                 self.index(x, items, f, e.span)
             }
-            ExprKind::Field(_, field) => Err(LowerError::at(
-                field.span,
-                "data fields can only be used in data, train and evaluate blocks",
-            )),
+            // `gdp_train.y` in a baseline: an input the step declared.
+            ExprKind::Field(base, field) => match &base.kind {
+                ExprKind::Name(d) => f
+                    .vars
+                    .get(&format!("{}.{}", d.name, field.name))
+                    .cloned()
+                    .ok_or_else(|| {
+                        LowerError::at(
+                            field.span,
+                            format!("`{}.{}` is not an input of this step", d.name, field.name),
+                        )
+                    }),
+                _ => Err(LowerError::at(
+                    field.span,
+                    "a field of a data set is `data.field`",
+                )),
+            },
             ExprKind::Tuple(xs) => Ok(Val::Tuple(self.exprs(xs, f)?)),
             ExprKind::List(xs) => Ok(Val::List(self.exprs(xs, f)?)),
             ExprKind::Range(a, b) => {

@@ -12,6 +12,7 @@
 //! cannot handle as a [`LowerError`] naming the source span, never as a user
 //! diagnostic, and never panics.
 
+mod baseline;
 mod builtins;
 mod eval;
 mod init;
@@ -25,6 +26,7 @@ use crate::diag::{FileId, Span};
 use crate::ir::IrError;
 use crate::syntax::ast::{DataDef, Def, Item, OptimizerDef, Program};
 
+pub use baseline::baseline_fields;
 pub use init::{init_value, Init};
 pub use spec::{data_fields, eval_spec, train_spec};
 pub use step::{lower_step, Field, ParamKind, ParamSpec, StepGraph, StepKind, TrainSpec};
