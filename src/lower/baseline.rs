@@ -37,7 +37,8 @@ pub(super) fn lower_baselines(
             DType::I32 => lw.g.add(crate::ir::Op::Cast { to: DType::F32 }, &[v])?,
         };
         let shape = lw.g.shape(call.pred).to_vec();
-        let fits = super::eval::broadcast_shape(lw.g.shape(v), &shape).as_deref() == Some(&shape);
+        let fits =
+            super::statics::broadcast_shape(lw.g.shape(v), &shape).as_deref() == Some(&shape);
         if !fits {
             return Err(LowerError::at(
                 b.span,

@@ -16,7 +16,9 @@ mod baseline;
 mod builtins;
 mod eval;
 mod init;
+mod sequence;
 mod spec;
+mod statics;
 mod step;
 mod value;
 

@@ -12,7 +12,7 @@ use crate::diag::Span;
 use crate::ir::DType;
 use crate::syntax::ast::{self, DataDef, DataItem, EvalDef, Expr, ExprKind, Setting, TrainDef};
 
-use super::eval::eval_dim;
+use super::statics::eval_dim;
 use super::step::{Field, TrainSpec};
 use super::{LowerError, Result};
 
