@@ -10,6 +10,7 @@ pub mod driver;
 pub mod ir;
 pub mod lower;
 pub mod passes;
+pub mod runtime;
 pub mod sema;
 pub mod stdlib;
 pub mod syntax;
