@@ -527,6 +527,8 @@ fn scalar_binary(op: BinOp, a: &Val, b: &Val) -> Option<Val> {
         (BinOp::Or, Bool(x), Bool(y)) => Bool(*x || *y),
         (BinOp::Eq, Bool(x), Bool(y)) => Bool(x == y),
         (BinOp::Ne, Bool(x), Bool(y)) => Bool(x != y),
+        (BinOp::Eq, Val::Str(x), Val::Str(y)) => Bool(x == y),
+        (BinOp::Ne, Val::Str(x), Val::Str(y)) => Bool(x != y),
         (_, Int(x), Int(y)) => match op {
             BinOp::Add => Int(x.checked_add(*y)?),
             BinOp::Sub => Int(x.checked_sub(*y)?),

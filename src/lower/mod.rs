@@ -15,6 +15,7 @@
 mod builtins;
 mod eval;
 mod init;
+mod spec;
 mod step;
 mod value;
 
@@ -26,6 +27,7 @@ use crate::syntax::ast::{DataDef, Def, Item, OptimizerDef, Program};
 
 pub use eval::broadcast_shape;
 pub use init::{init_value, Init};
+pub use spec::{data_fields, eval_spec, train_spec};
 pub use step::{lower_step, Field, ParamKind, ParamSpec, StepGraph, StepKind, TrainSpec};
 
 /// Every definition of a program (standard library and user file) by name.

@@ -1,0 +1,183 @@
+//! Every std file and every example parses cleanly; every example's train,
+//! eval and predict steps lower with a small batch (field shapes from the
+//! data blocks' declared types), and one train step on synthetic inputs
+//! gives a finite loss. The small models must lower their loss in a few
+//! steps on a fixed batch.
+
+mod run_step;
+
+use std::collections::HashMap;
+
+use dlc::lower::{data_fields, eval_spec, train_spec, Items, StepKind};
+use ndarray::ArrayD;
+use run_step::*;
+
+const EXAMPLES: &[(&str, &str)] = &[
+    ("mnist_cnn", include_str!("../examples/mnist_cnn.dlm")),
+    ("mlp", include_str!("../examples/mlp.dlm")),
+    (
+        "lstm_classifier",
+        include_str!("../examples/lstm_classifier.dlm"),
+    ),
+    ("transformer", include_str!("../examples/transformer.dlm")),
+    ("autoencoder", include_str!("../examples/autoencoder.dlm")),
+    (
+        "binary_classifier",
+        include_str!("../examples/binary_classifier.dlm"),
+    ),
+    ("gdp_rnn", include_str!("../examples/gdp_rnn.dlm")),
+];
+
+#[test]
+fn std_files_parse_without_diagnostics() {
+    // Parsing any program parses the std with it; an empty user file
+    // isolates the std's diagnostics.
+    assert!(!dlc::stdlib::FILES.is_empty());
+    let parsed = parse("empty.dlm", "");
+    assert_eq!(parsed.files.len(), dlc::stdlib::FILES.len() + 1);
+    for (name, text) in dlc::stdlib::FILES {
+        assert!(text.starts_with("//!"), "{name} needs a //! header");
+    }
+}
+
+#[test]
+fn every_example_file_is_listed() {
+    let mut on_disk: Vec<String> = std::fs::read_dir("examples")
+        .expect("examples/")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter_map(|n| n.strip_suffix(".dlm").map(str::to_owned))
+        .collect();
+    on_disk.sort();
+    let mut listed: Vec<String> = EXAMPLES.iter().map(|(n, _)| n.to_string()).collect();
+    listed.sort();
+    assert_eq!(on_disk, listed);
+}
+
+/// Lowers all three steps of an example and runs `steps` train steps;
+/// returns the losses.
+fn run_example(name: &str, text: &str, batch: usize, steps: usize, lr: f32) -> Vec<f32> {
+    run_example_with(name, text, batch, steps, lr, |_| {})
+}
+
+/// `run_example` with the synthetic training batch adjusted by `adjust`.
+fn run_example_with(
+    name: &str,
+    text: &str,
+    batch: usize,
+    steps: usize,
+    lr: f32,
+    adjust: fn(&mut HashMap<String, ArrayD<f32>>),
+) -> Vec<f32> {
+    let parsed = parse(&format!("{name}.dlm"), text);
+    assert!(
+        parsed
+            .files
+            .last()
+            .and_then(|(_, p)| p.doc.as_ref())
+            .is_some(),
+        "{name} needs a //! header"
+    );
+    let items = Items::new(&parsed.files);
+    let t = train_def(&parsed);
+    let spec = train_spec(t).expect("train spec");
+    let fields = data_fields(data_def(&parsed, &t.data.name)).expect("fields");
+    let train = lower(&items, &spec, &fields, batch, StepKind::Train);
+    let mut rng = Rng::new(1);
+    let mut data = synthetic_data(&train.graph, 2, &mut rng);
+    adjust(&mut data);
+
+    let eval_spec = match eval_def(&parsed) {
+        Some(e) => eval_spec(t, e).expect("eval spec"),
+        None => train_spec(t).expect("train spec"),
+    };
+    let eval = lower(&items, &eval_spec, &fields, batch, StepKind::Eval);
+    let out = run_once(&eval, &synthetic_data(&eval.graph, 2, &mut rng));
+    assert!(out["loss"][[]].is_finite(), "{name}: eval loss");
+    for m in &eval_spec.metrics {
+        let v = &out[&format!("metric:{m}")];
+        assert_eq!(v.shape()[0], batch, "{name}: metric {m}");
+        assert!(v.iter().all(|x| x.is_finite()), "{name}: metric {m}");
+    }
+    let predict = lower(&items, &spec, &fields, 1, StepKind::Predict);
+    let out = run_once(&predict, &synthetic_data(&predict.graph, 2, &mut rng));
+    assert!(out["pred"].iter().all(|x| x.is_finite()), "{name}: predict");
+
+    let losses = train_losses(&train, &data, steps, lr);
+    assert!(
+        losses.iter().all(|l| l.is_finite()),
+        "{name}: losses {losses:?}"
+    );
+    println!("{name}: losses {losses:?}");
+    losses
+}
+
+fn example(name: &str) -> &'static str {
+    EXAMPLES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| *t)
+        .unwrap_or_else(|| panic!("no example {name}"))
+}
+
+#[test]
+fn mnist_cnn_runs_a_step() {
+    run_example("mnist_cnn", example("mnist_cnn"), 4, 1, 1e-3);
+}
+
+#[test]
+fn lstm_classifier_runs_a_step() {
+    run_example("lstm_classifier", example("lstm_classifier"), 2, 1, 1e-3);
+}
+
+#[test]
+fn transformer_runs_a_step() {
+    run_example("transformer", example("transformer"), 2, 1, 1e-3);
+}
+
+/// The loss after `steps` steps on one fixed batch is below `factor` times
+/// the first.
+fn assert_learns(name: &str, batch: usize, steps: usize, lr: f32, factor: f32) {
+    assert_learns_with(name, batch, steps, lr, factor, |_| {});
+}
+
+fn assert_learns_with(
+    name: &str,
+    batch: usize,
+    steps: usize,
+    lr: f32,
+    factor: f32,
+    adjust: fn(&mut HashMap<String, ArrayD<f32>>),
+) {
+    let losses = run_example_with(name, example(name), batch, steps, lr, adjust);
+    let (first, last) = (losses[0], losses[steps - 1]);
+    assert!(
+        last < first * factor,
+        "{name}: loss went from {first} to {last}"
+    );
+}
+
+#[test]
+fn mlp_learns() {
+    assert_learns("mlp", 8, 10, 0.05, 0.5);
+}
+
+#[test]
+fn autoencoder_learns() {
+    assert_learns("autoencoder", 8, 10, 1e-2, 0.9);
+}
+
+#[test]
+fn binary_classifier_learns() {
+    // 0/1 targets, so that the loss can approach 0.
+    assert_learns_with("binary_classifier", 8, 10, 1e-3, 0.5, |data| {
+        if let Some(y) = data.get_mut("y") {
+            y.mapv_inplace(f32::round);
+        }
+    });
+}
+
+#[test]
+fn gdp_rnn_learns() {
+    assert_learns("gdp_rnn", 8, 10, 1e-2, 0.5);
+}
