@@ -125,6 +125,8 @@ pub fn train_spec<'a>(def: &'a TrainDef, protocol: &Protocol) -> Result<TrainSpe
         optimizer: need("optimizer")?,
         metrics: protocol.per_sample_metrics(),
         regularize: protocol.regularize.clone(),
+        baselines: Vec::new(),
+        external: Vec::new(),
     })
 }
 
