@@ -10,5 +10,6 @@ pub mod driver;
 pub mod ir;
 pub mod lower;
 pub mod passes;
+pub mod runtime;
 pub mod stdlib;
 pub mod syntax;

@@ -31,6 +31,7 @@ use crate::syntax::ast::{DataDef, Def, Item, OptimizerDef, Program};
 pub use baseline::baseline_fields;
 pub use init::{init_value, Init};
 pub use spec::{data_fields, eval_spec, train_spec};
+pub use statics::broadcast_shape;
 pub use step::{lower_step, Field, ParamKind, ParamSpec, StepGraph, StepKind, TrainSpec};
 
 /// Every definition of a program (standard library and user file) by name.
