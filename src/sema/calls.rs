@@ -238,6 +238,7 @@ impl<'a> Checker<'a> {
                     Some(d) => {
                         let mut tmp = Scope::new(super::expr::Ctx::Fn);
                         tmp.vars.extend(bound.iter().cloned());
+                        tmp.env.dims = env.dims.clone();
                         (self.expr(d, &mut tmp), span)
                     }
                     None => (Ty::Error, span),
@@ -268,9 +269,12 @@ impl<'a> Checker<'a> {
         if failed {
             return Ty::Error;
         }
+        let info = self.def_info(&def.name.name);
+        if ret_has_free_symbols(&def.ret, &env) {
+            self.bind_by_body(def, &mut env, bound);
+        }
         let out = self.instantiate_ret(&def.ret, &env, def, span);
         self.check_sizes(&out, def, span);
-        let info = self.def_info(&def.name.name);
         let lookup = |s: &str| env.dims.get(s).cloned().flatten();
         let params = info.params.as_ref().and_then(|c| c.subst(&lookup));
         let states = info.states.as_ref().and_then(|c| c.subst(&lookup));
@@ -282,6 +286,31 @@ impl<'a> Checker<'a> {
             }
         }
         out
+    }
+
+    /// Binds the symbols only the return type names (`Ho` of `conv2d`) by
+    /// checking the body with this call's bindings. The body was checked
+    /// on its own already, so what it reports here is dropped.
+    fn bind_by_body(&mut self, def: &'a Def, env: &mut Env, bound: Vec<(String, Ty)>) {
+        let ctx = match def.kind {
+            DefKind::Layer => super::expr::Ctx::Layer,
+            DefKind::Fn => super::expr::Ctx::Fn,
+            DefKind::Model => super::expr::Ctx::Model,
+        };
+        let mut sc = Scope::new(ctx);
+        sc.rows = None;
+        sc.env = env.clone();
+        sc.vars.extend(bound);
+        let reported = self.diags.len();
+        self.active.push(def.name.name.as_str());
+        let result = self.block(&def.body, &mut sc);
+        self.active.pop();
+        self.diags.truncate(reported);
+        if let (Type::Tensor(tt), Some((_, shape))) = (&def.ret, result.as_tensor()) {
+            if let Ok(pending) = env.unify_shape(tt, &shape) {
+                let _ = env.settle(pending);
+            }
+        }
     }
 
     /// Binds one parameter's declared type against its argument's type.
@@ -304,7 +333,7 @@ impl<'a> Checker<'a> {
         };
         match (&p.ty, ty) {
             (_, Ty::Error) => Ok(()),
-            (Type::Tensor(tt), t @ (Ty::Tensor(..) | Ty::Int(_) | Ty::Float(_) | Ty::Bool)) => {
+            (Type::Tensor(tt), t @ (Ty::Tensor(..) | Ty::Int(_) | Ty::Float(_) | Ty::Bool(_))) => {
                 let Some((dtype, shape)) = t.as_tensor() else {
                     return Ok(());
                 };
@@ -356,7 +385,7 @@ impl<'a> Checker<'a> {
                     (s, t),
                     (ScalarType::Int, Ty::Int(_))
                         | (ScalarType::Float, Ty::Int(_) | Ty::Float(_))
-                        | (ScalarType::Bool, Ty::Bool)
+                        | (ScalarType::Bool, Ty::Bool(_))
                         | (ScalarType::Str, Ty::Str(_))
                 );
                 if ok {
@@ -522,11 +551,27 @@ impl<'a> Checker<'a> {
     }
 }
 
+/// Whether a return type names a symbol the call has not bound.
+fn ret_has_free_symbols(t: &Type, env: &Env) -> bool {
+    fn dim_free(d: &crate::syntax::ast::DimExpr, env: &Env) -> bool {
+        match &d.kind {
+            crate::syntax::ast::DimKind::Var(v) => !env.dims.contains_key(v),
+            crate::syntax::ast::DimKind::Bin(_, a, b) => dim_free(a, env) || dim_free(b, env),
+            _ => false,
+        }
+    }
+    match t {
+        Type::Tensor(tt) => tt.dims.iter().flatten().any(|d| dim_free(d, env)),
+        Type::Tuple(ts, _) => ts.iter().any(|t| ret_has_free_symbols(t, env)),
+        Type::Dim(_) | Type::Scalar(..) => false,
+    }
+}
+
 pub fn scalar_ty(s: ScalarType) -> Ty {
     match s {
         ScalarType::Int => Ty::Int(None),
         ScalarType::Float => Ty::Float(None),
-        ScalarType::Bool => Ty::Bool,
+        ScalarType::Bool => Ty::Bool(None),
         ScalarType::Str => Ty::Str(None),
     }
 }
