@@ -48,7 +48,7 @@ impl Checker<'_> {
                 DataItem::Field(f) => {
                     let value = self.expr(&f.value, &mut sc);
                     let first = f.ty.dims.as_ref().and_then(|ds| ds.first());
-                    let Some(first) = first.filter(|d| d.kind != DimKind::Rest) else {
+                    if first.filter(|d| d.kind != DimKind::Rest).is_none() {
                         self.report(
                             Diagnostic::error(
                                 "data::type",
@@ -67,13 +67,13 @@ impl Checker<'_> {
                         );
                         info.fields.push((f.name.name.clone(), Ty::Error));
                         continue;
-                    };
+                    }
                     let declared = match sc.env.instantiate(&f.ty) {
                         Ok(s) => s,
                         Err(_) => Shape::unknown(),
                     };
                     let declared_ty = Ty::Tensor(f.ty.dtype, declared.clone());
-                    self.check_field(f, &value, &declared, first.span, &mut count);
+                    self.check_field(f, &value, &declared, &mut count);
                     sc.vars.insert(f.name.name.clone(), declared_ty.clone());
                     info.fields.push((f.name.name.clone(), declared_ty));
                 }
@@ -89,7 +89,6 @@ impl Checker<'_> {
         f: &crate::syntax::ast::DataField,
         value: &Ty,
         declared: &Shape,
-        first_span: Span,
         count: &mut Option<(Dim, Span, String)>,
     ) {
         let Some((_, actual)) = value.as_tensor() else {
@@ -165,7 +164,7 @@ impl Checker<'_> {
                     );
                 }
                 Some(_) => {}
-                None => *count = Some((n, first_span, f.name.name.clone())),
+                None => *count = Some((n, f.value.span, f.name.name.clone())),
             }
         }
     }

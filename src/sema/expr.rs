@@ -196,11 +196,8 @@ impl Checker<'_> {
                 bad.1,
             ));
         };
-        let dtype = if da == DType::F32
-            || db == DType::F32
-            || matches!(ta, Ty::Float(_))
-            || matches!(tb, Ty::Float(_))
-        {
+        // Lowering makes numbers `f32` constants and promotes to `f32`.
+        let dtype = if da == DType::F32 || db == DType::F32 || ta.is_number() || tb.is_number() {
             DType::F32
         } else {
             da

@@ -149,7 +149,7 @@ impl fmt::Display for Ty {
         match self {
             Ty::Tensor(d, s) if s.is_scalar() => f.write_str(dtype_name(*d)),
             Ty::Tensor(d, s) => write!(f, "{}{s}", dtype_name(*d)),
-            Ty::Int(Some(v)) => write!(f, "int {v}"),
+            Ty::Int(Some(v)) => write!(f, "{v}"),
             Ty::Int(None) => f.write_str("int"),
             Ty::Float(_) => f.write_str("float"),
             Ty::Bool(_) => f.write_str("bool"),
