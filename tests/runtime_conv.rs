@@ -9,7 +9,8 @@ fn array(shape: &[usize], salt: u64) -> ArrayD<f64> {
     let n: usize = shape.iter().product();
     let values = (0..n as u64)
         .map(|i| {
-            let h = (i + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ salt.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            let h = (i + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                ^ salt.wrapping_mul(0xBF58_476D_1CE4_E5B9);
             ((h >> 11) % 2001) as f64 / 1000.0 - 1.0
         })
         .collect();
@@ -19,7 +20,10 @@ fn array(shape: &[usize], salt: u64) -> ArrayD<f64> {
 /// `y[b, f, i, j] = sum over c, p, q of x[b, c, i*S + p - P, j*S + q - P] * w[f, c, p, q]`.
 fn direct(x: &ArrayD<f64>, w: &ArrayD<f64>, stride: usize, pad: usize) -> ArrayD<f64> {
     let (xs, ws) = (x.shape(), w.shape());
-    let (oh, ow) = ((xs[2] + 2 * pad - ws[2]) / stride + 1, (xs[3] + 2 * pad - ws[3]) / stride + 1);
+    let (oh, ow) = (
+        (xs[2] + 2 * pad - ws[2]) / stride + 1,
+        (xs[3] + 2 * pad - ws[3]) / stride + 1,
+    );
     let mut y = ArrayD::zeros(IxDyn(&[xs[0], ws[0], oh, ow]));
     for b in 0..xs[0] {
         for f in 0..ws[0] {
@@ -29,8 +33,12 @@ fn direct(x: &ArrayD<f64>, w: &ArrayD<f64>, stride: usize, pad: usize) -> ArrayD
                     for c in 0..xs[1] {
                         for p in 0..ws[2] {
                             for q in 0..ws[3] {
-                                let (r, s) = ((i * stride + p) as isize - pad as isize, (j * stride + q) as isize - pad as isize);
-                                if r >= 0 && s >= 0 && (r as usize) < xs[2] && (s as usize) < xs[3] {
+                                let (r, s) = (
+                                    (i * stride + p) as isize - pad as isize,
+                                    (j * stride + q) as isize - pad as isize,
+                                );
+                                if r >= 0 && s >= 0 && (r as usize) < xs[2] && (s as usize) < xs[3]
+                                {
                                     acc += x[[b, c, r as usize, s as usize]] * w[[f, c, p, q]];
                                 }
                             }
@@ -59,8 +67,15 @@ fn im2col_convolution_matches_the_direct_loops() {
         let (x, w) = (array(&x, 1), array(&w, 2));
         let (fast, slow) = (conv2d(&x, &w, stride, pad), direct(&x, &w, stride, pad));
         assert_eq!(fast.shape(), slow.shape());
-        let worst = fast.iter().zip(&slow).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
-        assert!(worst < 1e-12, "stride {stride} pad {pad}: largest difference {worst}");
+        let worst = fast
+            .iter()
+            .zip(&slow)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(
+            worst < 1e-12,
+            "stride {stride} pad {pad}: largest difference {worst}"
+        );
         let dy = array(fast.shape(), 3);
         let hw = [x.shape()[2], x.shape()[3]];
         let khw = [w.shape()[2], w.shape()[3]];

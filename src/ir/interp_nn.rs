@@ -77,8 +77,7 @@ fn grid3(a: usize, b: usize, c: usize) -> impl Iterator<Item = (usize, usize, us
 fn im2col<T: Float>(x: &ArrayD<T>, g: &Conv) -> Array2<T> {
     let rows = g.x[1] * g.w[2] * g.w[3];
     let cols = g.y[0] * g.y[2] * g.y[3];
-    let x = x.as_standard_layout();
-    let xs = x.as_slice().expect("standard layout");
+    let xs = flat(x);
     let mut out = vec![T::zero(); rows * cols];
     conv_taps(g, |at, xo| out[at] = xs[xo]);
     Array2::from_shape_vec((rows, cols), out).expect("im2col size")
@@ -87,8 +86,10 @@ fn im2col<T: Float>(x: &ArrayD<T>, g: &Conv) -> Array2<T> {
 /// col2im, the adjoint of [`im2col`]: adds each column entry back into
 /// the input position it was copied from. `cols: [C*KH*KW, B*OH*OW]`.
 fn col2im<T: Float>(cols: &Array2<T>, g: &Conv) -> ArrayD<T> {
-    let cols = cols.as_standard_layout();
-    let cs = cols.as_slice().expect("standard layout");
+    let cs = match cols.as_slice() {
+        Some(s) => std::borrow::Cow::Borrowed(s),
+        None => std::borrow::Cow::Owned(cols.iter().copied().collect()),
+    };
     let mut dx = vec![T::zero(); g.x.iter().product()];
     conv_taps(g, |at, xo| dx[xo] += cs[at]);
     ArrayD::from_shape_vec(IxDyn(&g.x), dx).expect("col2im size")
@@ -155,24 +156,21 @@ pub fn conv2d_grad_weight<T: Float>(
     dw.into_shape_with_order(IxDyn(&g.w)).expect("size")
 }
 
-/// Calls `visit(y_index, window)` for every output of a `size`x`size`
-/// pooling of `x: [B, C, H, W]`, the window's input indices in row-major order.
-fn pool_windows(
-    x: [usize; 4],
-    size: usize,
-    stride: usize,
-    mut visit: impl FnMut([usize; 4], &[[usize; 4]]),
-) {
+/// Calls `visit(y_offset, window)` for every output of a `size`x`size`
+/// pooling of `x: [B, C, H, W]`: the output's row-major offset in
+/// `[B, C, OH, OW]` and its window's input offsets, in row-major order.
+fn pool_windows(x: [usize; 4], size: usize, stride: usize, mut visit: impl FnMut(usize, &[usize])) {
     let [batch, chans, h, w] = x;
     let (oh, ow) = ((h - size) / stride + 1, (w - size) / stride + 1);
     let mut window = Vec::with_capacity(size * size);
     for (b, c, i) in grid3(batch, chans, oh) {
+        let plane = (b * chans + c) * h * w;
         for j in 0..ow {
             window.clear();
             for (p, q) in (0..size).flat_map(|p| (0..size).map(move |q| (p, q))) {
-                window.push([b, c, i * stride + p, j * stride + q]);
+                window.push(plane + (i * stride + p) * w + j * stride + q);
             }
-            visit([b, c, i, j], &window);
+            visit(((b * chans + c) * oh + i) * ow + j, &window);
         }
     }
 }
@@ -186,24 +184,37 @@ fn pool_shape(x: [usize; 4], size: usize, stride: usize) -> [usize; 4] {
     ]
 }
 
-/// The first maximal index of a window.
-fn first_max<T: Float>(x: &ArrayD<T>, window: &[[usize; 4]]) -> [usize; 4] {
+/// The first maximal offset of a window.
+fn first_max<T: Float>(xs: &[T], window: &[usize]) -> usize {
     let mut best = window[0];
-    for idx in window {
-        if x[&idx[..]] > x[&best[..]] {
-            best = *idx;
+    for &i in window {
+        if xs[i] > xs[best] {
+            best = i;
         }
     }
     best
 }
 
+/// A row-major copy of `x`'s elements (a borrow when already row-major).
+fn flat<T: Float>(x: &ArrayD<T>) -> std::borrow::Cow<'_, [T]> {
+    match x.as_slice() {
+        Some(s) => std::borrow::Cow::Borrowed(s),
+        None => std::borrow::Cow::Owned(x.iter().copied().collect()),
+    }
+}
+
+fn shaped<T: Float>(shape: [usize; 4], values: Vec<T>) -> ArrayD<T> {
+    ArrayD::from_shape_vec(IxDyn(&shape), values).expect("pool size")
+}
+
 /// `x: [B, C, H, W]` -> `[B, C, OH, OW]`.
 pub fn maxpool2d<T: Float>(x: &ArrayD<T>, size: usize, stride: usize) -> ArrayD<T> {
-    let mut y = ArrayD::zeros(IxDyn(&pool_shape(dims4(x), size, stride)));
-    pool_windows(dims4(x), size, stride, |yi, win| {
-        y[&yi[..]] = x[&first_max(x, win)[..]];
+    let (shape, xs) = (pool_shape(dims4(x), size, stride), flat(x));
+    let mut y = vec![T::zero(); shape.iter().product()];
+    pool_windows(dims4(x), size, stride, |yo, win| {
+        y[yo] = xs[first_max(&xs, win)]
     });
-    y
+    shaped(shape, y)
 }
 
 /// `x: [B, C, H, W]`, `dy: [B, C, OH, OW]` -> `dx: [B, C, H, W]`.
@@ -213,21 +224,23 @@ pub fn maxpool2d_grad<T: Float>(
     size: usize,
     stride: usize,
 ) -> ArrayD<T> {
-    let mut dx = ArrayD::zeros(x.raw_dim());
-    pool_windows(dims4(x), size, stride, |yi, win| {
-        dx[&first_max(x, win)[..]] += dy[&yi[..]];
+    let (xs, dys) = (flat(x), flat(dy));
+    let mut dx = vec![T::zero(); x.len()];
+    pool_windows(dims4(x), size, stride, |yo, win| {
+        dx[first_max(&xs, win)] += dys[yo]
     });
-    dx
+    shaped(dims4(x), dx)
 }
 
 /// `x: [B, C, H, W]` -> `[B, C, OH, OW]`.
 pub fn avgpool2d<T: Float>(x: &ArrayD<T>, size: usize, stride: usize) -> ArrayD<T> {
     let inv = lit::<T>(1.0 / (size * size) as f64);
-    let mut y = ArrayD::zeros(IxDyn(&pool_shape(dims4(x), size, stride)));
-    pool_windows(dims4(x), size, stride, |yi, win| {
-        y[&yi[..]] = win.iter().fold(T::zero(), |acc, i| acc + x[&i[..]]) * inv;
+    let (shape, xs) = (pool_shape(dims4(x), size, stride), flat(x));
+    let mut y = vec![T::zero(); shape.iter().product()];
+    pool_windows(dims4(x), size, stride, |yo, win| {
+        y[yo] = win.iter().fold(T::zero(), |acc, &i| acc + xs[i]) * inv;
     });
-    y
+    shaped(shape, y)
 }
 
 /// `dy: [B, C, OH, OW]` -> `dx: [B, C, H, W]`.
@@ -239,13 +252,15 @@ pub fn avgpool2d_grad<T: Float>(
 ) -> ArrayD<T> {
     let [b, c, ..] = dims4(dy);
     let inv = lit::<T>(1.0 / (size * size) as f64);
-    let mut dx = ArrayD::zeros(IxDyn(&[b, c, hw[0], hw[1]]));
-    pool_windows([b, c, hw[0], hw[1]], size, stride, |yi, win| {
-        for i in win {
-            dx[&i[..]] += dy[&yi[..]] * inv;
+    let x = [b, c, hw[0], hw[1]];
+    let dys = flat(dy);
+    let mut dx = vec![T::zero(); x.iter().product()];
+    pool_windows(x, size, stride, |yo, win| {
+        for &i in win {
+            dx[i] += dys[yo] * inv;
         }
     });
-    dx
+    shaped(x, dx)
 }
 
 /// An integer carried in a float array, or `None` when not a valid index
