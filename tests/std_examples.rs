@@ -8,7 +8,9 @@ mod run_step;
 
 use std::collections::HashMap;
 
-use dlc::lower::{data_fields, eval_spec, train_spec, Items, StepKind};
+use dlc::lower::{
+    baseline_fields, data_fields, eval_spec, train_spec, Field, Items, StepKind, TrainSpec,
+};
 use ndarray::ArrayD;
 use run_step::*;
 
@@ -87,13 +89,17 @@ fn run_example_with(
     let mut data = synthetic_data(&train.graph, 2, &mut rng);
     adjust(&mut data);
 
-    let eval_spec = match eval_def(&parsed) {
+    let mut eval_spec = match eval_def(&parsed) {
         Some(e) => eval_spec(t, e).expect("eval spec"),
         None => train_spec(t).expect("train spec"),
     };
+    eval_spec.external = external_fields(&parsed, &eval_spec);
     let eval = lower(&items, &eval_spec, &fields, batch, StepKind::Eval);
     let out = run_once(&eval, &synthetic_data(&eval.graph, 2, &mut rng));
     assert!(out["loss"][[]].is_finite(), "{name}: eval loss");
+    for k in 0..eval_spec.baselines.len() {
+        assert!(out[&format!("baseline:{k}:loss")][[]].is_finite());
+    }
     for m in &eval_spec.metrics {
         let v = &out[&format!("metric:{m}")];
         assert_eq!(v.shape()[0], batch, "{name}: metric {m}");
@@ -110,6 +116,27 @@ fn run_example_with(
     );
     println!("{name}: losses {losses:?}");
     losses
+}
+
+/// The other data sets' fields the baselines name, as 5 samples each.
+fn external_fields(parsed: &dlc::driver::Parsed, spec: &TrainSpec) -> Vec<Field> {
+    baseline_fields(spec)
+        .into_iter()
+        .map(|(d, f)| {
+            let field = data_fields(data_def(parsed, &d))
+                .expect("fields")
+                .into_iter()
+                .find(|x| x.name == f)
+                .expect("a declared field");
+            let mut shape = vec![5];
+            shape.extend(field.shape);
+            Field {
+                name: format!("{d}.{f}"),
+                shape,
+                dtype: field.dtype,
+            }
+        })
+        .collect()
 }
 
 fn example(name: &str) -> &'static str {
@@ -180,4 +207,45 @@ fn binary_classifier_learns() {
 #[test]
 fn gdp_rnn_learns() {
     assert_learns("gdp_rnn", 8, 10, 1e-2, 0.5);
+}
+
+#[test]
+fn gdp_baselines_are_the_training_mean_and_the_last_value() {
+    let parsed = parse("gdp_rnn.dlm", example("gdp_rnn"));
+    let items = Items::new(&parsed.files);
+    let t = train_def(&parsed);
+    let mut spec = eval_spec(t, eval_def(&parsed).expect("evaluate")).expect("spec");
+    assert_eq!(baseline_fields(&spec), [("gdp_train".into(), "y".into())]);
+    spec.external = external_fields(&parsed, &spec);
+    let fields = data_fields(data_def(&parsed, "gdp_test")).expect("fields");
+    let step = lower(&items, &spec, &fields, 3, StepKind::Eval);
+    let mut data = synthetic_data(&step.graph, 2, &mut Rng::new(3));
+    let train_y = data["gdp_train.y"].clone();
+    let out = run_once(&step, &data);
+    let mean = train_y.mean().expect("values");
+    assert!(out["baseline:0"].iter().all(|v| (v - mean).abs() < 1e-6));
+    let x = data.remove("x").expect("x");
+    let last: Vec<f32> = x.outer_iter().map(|w| w[[7, 0]]).collect();
+    assert_eq!(out["baseline:1"].iter().copied().collect::<Vec<_>>(), last);
+    // Scored with the train block's loss (mse) and the evaluate block's mae.
+    let y = &data["y"];
+    let mae: Vec<f32> = last
+        .iter()
+        .zip(y.iter())
+        .map(|(p, t)| (p - t).abs())
+        .collect();
+    assert_eq!(
+        out["baseline:1:metric:mae"]
+            .iter()
+            .copied()
+            .collect::<Vec<_>>(),
+        mae
+    );
+    let mse = last
+        .iter()
+        .zip(y.iter())
+        .map(|(p, t)| (p - t).powi(2))
+        .sum::<f32>()
+        / 3.0;
+    assert!((out["baseline:1:loss"][[]] - mse).abs() < 1e-6);
 }

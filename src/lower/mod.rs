@@ -12,10 +12,13 @@
 //! cannot handle as a [`LowerError`] naming the source span, never as a user
 //! diagnostic, and never panics.
 
+mod baseline;
 mod builtins;
 mod eval;
 mod init;
+mod sequence;
 mod spec;
+mod statics;
 mod step;
 mod value;
 
@@ -25,6 +28,7 @@ use crate::diag::{FileId, Span};
 use crate::ir::IrError;
 use crate::syntax::ast::{DataDef, Def, Item, OptimizerDef, Program};
 
+pub use baseline::baseline_fields;
 pub use eval::broadcast_shape;
 pub use init::{init_value, Init};
 pub use spec::{data_fields, eval_spec, train_spec};
