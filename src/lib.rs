@@ -12,5 +12,6 @@ pub mod ir;
 pub mod lower;
 pub mod passes;
 pub mod runtime;
+pub mod sema;
 pub mod stdlib;
 pub mod syntax;
