@@ -12,7 +12,8 @@
 //! count and arena size. Then two kernel microbenchmarks at n = 256 and
 //! 1024: gemm GFLOP/s of an `n x n` matmul and ns per element of a fused
 //! elementwise loop. Run: `cargo bench --bench step`; choose workloads with
-//! `DLC_WORKLOADS=cnn:32,mlp:256,kernels:256`.
+//! `DLC_WORKLOADS=cnn:32,mlp:256,kernels:256`; `DLC_EXPLAIN=1` prints each
+//! train step's kernel report to stderr.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -177,6 +178,10 @@ fn bench(name: &str, text: &str, batch: usize, opts: &Options, steps: usize) {
     let t0 = Instant::now();
     let mut c = compile(&step.graph, opts).expect("compile");
     let compile_ms = t0.elapsed().as_secs_f64() * 1e3;
+    if std::env::var_os("DLC_EXPLAIN").is_some() {
+        let report = dlc::codegen::explain(&step.graph, &c.fusion);
+        eprintln!("{name} b{batch}:\n{}", dlc::codegen::explain_text(&report));
+    }
     let mut b = buffers(&c, &step);
     for _ in 0..5 {
         run(&mut c, &mut b);
