@@ -5,6 +5,7 @@
 //! graph) -> `passes` (autodiff, simplify, fusion, memory plan) -> `codegen`
 //! (Cranelift) -> `runtime` (data, training loop, checkpoints).
 
+pub mod codegen;
 pub mod diag;
 pub mod driver;
 pub mod ir;

@@ -8,7 +8,9 @@ mod run_step;
 
 use std::collections::HashMap;
 
-use dlc::lower::{data_fields, eval_spec, train_spec, Items, StepKind};
+use dlc::lower::{
+    baseline_fields, data_fields, eval_spec, train_spec, Field, Items, StepKind, TrainSpec,
+};
 use ndarray::ArrayD;
 use run_step::*;
 
@@ -87,13 +89,21 @@ fn run_example_with(
     let mut data = synthetic_data(&train.graph, 2, &mut rng);
     adjust(&mut data);
 
-    let eval_spec = match eval_def(&parsed) {
+    let mut eval_spec = match eval_def(&parsed) {
         Some(e) => eval_spec(t, e).expect("eval spec"),
         None => train_spec(t).expect("train spec"),
     };
-    let eval = lower(&items, &eval_spec, &fields, batch, StepKind::Eval);
+    eval_spec.external = external_fields(&parsed, &eval_spec);
+    let eval_fields = match eval_def(&parsed) {
+        Some(e) => data_fields(data_def(&parsed, &e.data.name)).expect("fields"),
+        None => fields.clone(),
+    };
+    let eval = lower(&items, &eval_spec, &eval_fields, batch, StepKind::Eval);
     let out = run_once(&eval, &synthetic_data(&eval.graph, 2, &mut rng));
     assert!(out["loss"][[]].is_finite(), "{name}: eval loss");
+    for k in 0..eval_spec.baselines.len() {
+        assert!(out[&format!("baseline:{k}:loss")][[]].is_finite());
+    }
     for m in &eval_spec.metrics {
         let v = &out[&format!("metric:{m}")];
         assert_eq!(v.shape()[0], batch, "{name}: metric {m}");
@@ -110,6 +120,27 @@ fn run_example_with(
     );
     println!("{name}: losses {losses:?}");
     losses
+}
+
+/// The other data sets' fields the baselines name, as 5 samples each.
+fn external_fields(parsed: &dlc::driver::Parsed, spec: &TrainSpec) -> Vec<Field> {
+    baseline_fields(spec)
+        .into_iter()
+        .map(|(d, f)| {
+            let field = data_fields(data_def(parsed, &d))
+                .expect("fields")
+                .into_iter()
+                .find(|x| x.name == f)
+                .expect("a declared field");
+            let mut shape = vec![5];
+            shape.extend(field.shape);
+            Field {
+                name: format!("{d}.{f}"),
+                shape,
+                dtype: field.dtype,
+            }
+        })
+        .collect()
 }
 
 fn example(name: &str) -> &'static str {
@@ -180,4 +211,70 @@ fn binary_classifier_learns() {
 #[test]
 fn gdp_rnn_learns() {
     assert_learns("gdp_rnn", 8, 10, 1e-2, 0.5);
+}
+
+#[test]
+fn gdp_baselines_are_the_training_mean_and_the_last_value() {
+    let parsed = parse("gdp_rnn.dlm", example("gdp_rnn"));
+    let items = Items::new(&parsed.files);
+    let t = train_def(&parsed);
+    let mut spec = eval_spec(t, eval_def(&parsed).expect("evaluate")).expect("spec");
+    assert_eq!(baseline_fields(&spec), [("gdp_train".into(), "y".into())]);
+    spec.external = external_fields(&parsed, &spec);
+    let fields = data_fields(data_def(&parsed, "gdp_test")).expect("fields");
+    let step = lower(&items, &spec, &fields, 3, StepKind::Eval);
+    let mut data = synthetic_data(&step.graph, 2, &mut Rng::new(3));
+    let train_y = data["gdp_train.y"].clone();
+    let out = run_once(&step, &data);
+    let mean = train_y.mean().expect("values");
+    assert!(out["baseline:0"].iter().all(|v| (v - mean).abs() < 1e-6));
+    let x = data.remove("x").expect("x");
+    let last: Vec<f32> = x.outer_iter().map(|w| w[[7, 0]]).collect();
+    assert_eq!(out["baseline:1"].iter().copied().collect::<Vec<_>>(), last);
+    // Scored with the train block's loss (mse) and the evaluate block's mae.
+    let y = &data["y"];
+    let mae: Vec<f32> = last
+        .iter()
+        .zip(y.iter())
+        .map(|(p, t)| (p - t).abs())
+        .collect();
+    assert_eq!(
+        out["baseline:1:metric:mae"]
+            .iter()
+            .copied()
+            .collect::<Vec<_>>(),
+        mae
+    );
+    let mse = last
+        .iter()
+        .zip(y.iter())
+        .map(|(p, t)| (p - t).powi(2))
+        .sum::<f32>()
+        / 3.0;
+    assert!((out["baseline:1:loss"][[]] - mse).abs() < 1e-6);
+}
+
+/// The number of trained parameters of an example's model.
+fn trained_parameters(name: &str) -> usize {
+    let parsed = parse(&format!("{name}.dlm"), example(name));
+    let items = Items::new(&parsed.files);
+    let t = train_def(&parsed);
+    let fields = data_fields(data_def(&parsed, &t.data.name)).expect("fields");
+    let spec = train_spec(t).expect("spec");
+    let step = lower(&items, &spec, &fields, 1, StepKind::Predict);
+    step.params
+        .iter()
+        .filter(|p| p.kind == dlc::lower::ParamKind::Param)
+        .map(|p| p.shape.iter().product::<usize>())
+        .sum()
+}
+
+#[test]
+fn parameter_counts_match_keras() {
+    // Keras' model.summary() of the seed CNN: 320 + 692,352 + 1,290.
+    assert_eq!(trained_parameters("mnist_cnn"), 693_962);
+    // LSTM(64) on 28 features: 4 * ((28 + 64) * 64 + 64), then 64 * 10 + 10.
+    assert_eq!(trained_parameters("lstm_classifier"), 23_808 + 650);
+    // SimpleRNN(32) on 1 feature: (1 + 32) * 32 + 32, then 32 + 1.
+    assert_eq!(trained_parameters("gdp_rnn"), 1_088 + 33);
 }

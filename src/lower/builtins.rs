@@ -212,7 +212,7 @@ impl Lowerer<'_> {
         let x = self.arg_tensor(a, 1, "a")?;
         let y = self.arg_tensor(a, 2, "b")?;
         let shape = [c, x, y].iter().try_fold(Vec::new(), |acc, n| {
-            super::eval::broadcast_shape(&acc, self.g.shape(*n))
+            super::statics::broadcast_shape(&acc, self.g.shape(*n))
                 .ok_or_else(|| LowerError::at(a.span, "where: shapes do not broadcast"))
         })?;
         let c = self.broadcast_to(c, shape.clone())?;

@@ -7,6 +7,7 @@ use crate::ir::{BinaryOp, DType, Graph, InputKind, NodeId, Op, UnaryOp};
 use crate::syntax::ast::*;
 
 use super::init::Init;
+use super::statics::{broadcast_shape, eval_dim, scalar_binary, unify};
 use super::step::{ParamKind, ParamSpec};
 use super::value::{Frame, Val};
 use super::{Items, LowerError, Result};
@@ -91,10 +92,23 @@ impl<'a> Lowerer<'a> {
                 let x = self.expr(x, f)?;
                 self.index(x, items, f, e.span)
             }
-            ExprKind::Field(_, field) => Err(LowerError::at(
-                field.span,
-                "data fields can only be used in data, train and evaluate blocks",
-            )),
+            // `gdp_train.y` in a baseline: an input the step declared.
+            ExprKind::Field(base, field) => match &base.kind {
+                ExprKind::Name(d) => f
+                    .vars
+                    .get(&format!("{}.{}", d.name, field.name))
+                    .cloned()
+                    .ok_or_else(|| {
+                        LowerError::at(
+                            field.span,
+                            format!("`{}.{}` is not an input of this step", d.name, field.name),
+                        )
+                    }),
+                _ => Err(LowerError::at(
+                    field.span,
+                    "a field of a data set is `data.field`",
+                )),
+            },
             ExprKind::Tuple(xs) => Ok(Val::Tuple(self.exprs(xs, f)?)),
             ExprKind::List(xs) => Ok(Val::List(self.exprs(xs, f)?)),
             ExprKind::Range(a, b) => {
@@ -295,115 +309,6 @@ impl<'a> Lowerer<'a> {
         }
     }
 
-    fn index(&mut self, x: Val, items: &[IndexItem], f: &mut Frame, span: Span) -> Result<Val> {
-        let mut node = self.tensor(x, span)?;
-        // Axes are processed left to right; `At` removes its axis, so the
-        // position in the current tensor trails the item index.
-        let mut axis = 0;
-        for item in items {
-            let len = self.g.shape(node)[axis] as i64;
-            let norm = |i: i64| if i < 0 { i + len } else { i };
-            match item {
-                IndexItem::Full(_) => axis += 1,
-                IndexItem::At(e) => {
-                    let i = norm(self.expr(e, f)?.as_int(e.span)?);
-                    let sliced = self.slice(node, axis, i, i + 1, span)?;
-                    let mut shape = self.g.shape(sliced).to_vec();
-                    shape.remove(axis);
-                    node = self.g.reshape(sliced, &shape)?;
-                }
-                IndexItem::Range(a, b, s) => {
-                    let a = match a {
-                        Some(e) => norm(self.expr(e, f)?.as_int(*s)?),
-                        None => 0,
-                    };
-                    let b = match b {
-                        Some(e) => norm(self.expr(e, f)?.as_int(*s)?),
-                        None => len,
-                    };
-                    node = self.slice(node, axis, a, b, *s)?;
-                    axis += 1;
-                }
-            }
-        }
-        Ok(Val::Tensor(node))
-    }
-
-    pub fn slice(&mut self, x: NodeId, axis: usize, a: i64, b: i64, span: Span) -> Result<NodeId> {
-        let len = self.g.shape(x)[axis] as i64;
-        if !(0 <= a && a < b && b <= len) {
-            return Err(LowerError::at(
-                span,
-                format!("range {a}..{b} is outside an axis of length {len}"),
-            ));
-        }
-        let op = Op::Slice {
-            axis,
-            start: a as usize,
-            end: b as usize,
-        };
-        Ok(self.g.add(op, &[x])?)
-    }
-
-    /// Unrolls a `scan` over its sequence; `collect` stacks every step.
-    fn scan(&mut self, s: &Scan, f: &mut Frame, span: Span) -> Result<Val> {
-        let seq = self.expr(&s.seq, f)?;
-        let seq = self.tensor(seq, span)?;
-        let axis = self.expr(&s.axis, f)?.as_int(span)?;
-        let rank = self.g.shape(seq).len() as i64;
-        let axis = if axis < 0 { axis + rank } else { axis } as usize;
-        let mut carries = Vec::new();
-        for (name, init) in &s.carries {
-            carries.push((name.name.clone(), self.expr(init, f)?));
-        }
-        let steps = self.g.shape(seq)[axis];
-        let mut history: Vec<Vec<Val>> = vec![Vec::new(); carries.len()];
-        for t in 0..steps {
-            let mut inner = f.clone();
-            let xt = self.slice(seq, axis, t as i64, t as i64 + 1, span)?;
-            let mut shape = self.g.shape(xt).to_vec();
-            shape.remove(axis);
-            let xt = self.g.reshape(xt, &shape)?;
-            inner.vars.insert(s.var.name.clone(), Val::Tensor(xt));
-            for (name, v) in &carries {
-                inner.vars.insert(name.clone(), v.clone());
-            }
-            let out = self.block(&s.body, &mut inner)?;
-            let outs = match (out, carries.len()) {
-                (Val::Tuple(vs), n) if n > 1 => vs,
-                (v, _) => vec![v],
-            };
-            for (i, v) in outs.into_iter().enumerate().take(carries.len()) {
-                history[i].push(v.clone());
-                carries[i].1 = v;
-            }
-        }
-        let finals: Vec<Val> = if s.collect {
-            history
-                .into_iter()
-                .map(|steps| self.stack(steps, axis, span).map(Val::Tensor))
-                .collect::<Result<_>>()?
-        } else {
-            carries.into_iter().map(|(_, v)| v).collect()
-        };
-        Ok(match <[Val; 1]>::try_from(finals) {
-            Ok([one]) => one,
-            Err(many) => Val::Tuple(many),
-        })
-    }
-
-    /// Stacks tensors of one shape along a new axis.
-    pub fn stack(&mut self, vals: Vec<Val>, axis: usize, span: Span) -> Result<NodeId> {
-        let mut parts = Vec::new();
-        for v in vals {
-            let n = self.tensor(v, span)?;
-            let mut shape = self.g.shape(n).to_vec();
-            shape.insert(axis, 1);
-            parts.push(self.g.reshape(n, &shape)?);
-        }
-        Ok(self.g.add(Op::Concat { axis }, &parts)?)
-    }
-
     /// A value as a tensor node: scalars become `f32[]` constants.
     pub fn tensor(&mut self, v: Val, span: Span) -> Result<NodeId> {
         match v {
@@ -518,91 +423,6 @@ impl<'a> Lowerer<'a> {
     }
 }
 
-/// Arithmetic on two static numbers or bools, done now rather than in the
-/// graph (dimension sizes, hyper-parameters).
-fn scalar_binary(op: BinOp, a: &Val, b: &Val) -> Option<Val> {
-    use Val::{Bool, Float, Int};
-    Some(match (op, a, b) {
-        (BinOp::And, Bool(x), Bool(y)) => Bool(*x && *y),
-        (BinOp::Or, Bool(x), Bool(y)) => Bool(*x || *y),
-        (BinOp::Eq, Bool(x), Bool(y)) => Bool(x == y),
-        (BinOp::Ne, Bool(x), Bool(y)) => Bool(x != y),
-        (BinOp::Eq, Val::Str(x), Val::Str(y)) => Bool(x == y),
-        (BinOp::Ne, Val::Str(x), Val::Str(y)) => Bool(x != y),
-        (_, Int(x), Int(y)) => match op {
-            BinOp::Add => Int(x.checked_add(*y)?),
-            BinOp::Sub => Int(x.checked_sub(*y)?),
-            BinOp::Mul => Int(x.checked_mul(*y)?),
-            BinOp::Div if *y != 0 && x % y == 0 => Int(x / y),
-            BinOp::Rem if *y != 0 => Int(x.rem_euclid(*y)),
-            BinOp::Pow if *y >= 0 => Int(x.checked_pow(u32::try_from(*y).ok()?)?),
-            _ => return scalar_float(op, *x as f64, *y as f64),
-        },
-        (_, Int(_) | Float(_), Int(_) | Float(_)) => {
-            let x = if let Int(v) = a {
-                *v as f64
-            } else if let Float(v) = a {
-                *v
-            } else {
-                0.0
-            };
-            let y = if let Int(v) = b {
-                *v as f64
-            } else if let Float(v) = b {
-                *v
-            } else {
-                0.0
-            };
-            return scalar_float(op, x, y);
-        }
-        _ => return None,
-    })
-}
-
-fn scalar_float(op: BinOp, x: f64, y: f64) -> Option<Val> {
-    use Val::{Bool, Float};
-    Some(match op {
-        BinOp::Add => Float(x + y),
-        BinOp::Sub => Float(x - y),
-        BinOp::Mul => Float(x * y),
-        BinOp::Div => Float(x / y),
-        BinOp::Rem => Float(x - y * (x / y).floor()),
-        BinOp::Pow => Float(x.powf(y)),
-        BinOp::Lt => Bool(x < y),
-        BinOp::Le => Bool(x <= y),
-        BinOp::Gt => Bool(x > y),
-        BinOp::Ge => Bool(x >= y),
-        BinOp::Eq => Bool(x == y),
-        BinOp::Ne => Bool(x != y),
-        BinOp::MatMul | BinOp::And | BinOp::Or => return None,
-    })
-}
-
-/// NumPy broadcasting: align on the right; each pair equal or one is 1.
-pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
-    let n = a.len().max(b.len());
-    let mut out = vec![0; n];
-    for i in 0..n {
-        let x = if i < n - a.len() {
-            1
-        } else {
-            a[i - (n - a.len())]
-        };
-        let y = if i < n - b.len() {
-            1
-        } else {
-            b[i - (n - b.len())]
-        };
-        out[i] = match (x, y) {
-            (x, y) if x == y => x,
-            (1, y) => y,
-            (x, 1) => x,
-            _ => return None,
-        };
-    }
-    Some(out)
-}
-
 /// Binds a `let` pattern to a value.
 fn bind(p: &Pattern, v: Val, f: &mut Frame, span: Span) -> Result<()> {
     match (p, v) {
@@ -620,54 +440,5 @@ fn bind(p: &Pattern, v: Val, f: &mut Frame, span: Span) -> Result<()> {
             span,
             format!("cannot destructure {}", v.describe()),
         )),
-    }
-}
-
-/// Binds a declared type's symbols to a concrete shape (already checked).
-fn unify(t: &TensorType, shape: &[usize], dims: &mut HashMap<String, i64>) {
-    let declared = t.dims.as_deref().unwrap_or(&[]);
-    let rest = declared.iter().position(|d| d.kind == DimKind::Rest);
-    let matched: Vec<(&DimExpr, usize)> = match rest {
-        None => declared.iter().zip(shape.iter().copied()).collect(),
-        Some(r) => {
-            let tail = declared.len() - r - 1;
-            let head = declared[..r].iter().zip(shape.iter().copied());
-            let tail_dims = shape.len().saturating_sub(tail);
-            head.chain(
-                declared[r + 1..]
-                    .iter()
-                    .zip(shape[tail_dims..].iter().copied()),
-            )
-            .collect()
-        }
-    };
-    for (d, size) in matched {
-        if let DimKind::Var(name) = &d.kind {
-            dims.entry(name.clone()).or_insert(size as i64);
-        }
-    }
-}
-
-/// Evaluates a dimension expression with every symbol bound.
-pub fn eval_dim(d: &DimExpr, dims: &HashMap<String, i64>) -> Result<i64> {
-    match &d.kind {
-        DimKind::Const(v) => Ok(*v as i64),
-        DimKind::Var(name) => dims
-            .get(name)
-            .copied()
-            .ok_or_else(|| LowerError::at(d.span, format!("dimension `{name}` is not known here"))),
-        DimKind::Rest => Err(LowerError::at(d.span, "`...` has no single size")),
-        DimKind::Bin(op, a, b) => {
-            let (a, b) = (eval_dim(a, dims)?, eval_dim(b, dims)?);
-            let zero = || LowerError::at(d.span, "division by zero in a dimension");
-            Ok(match op {
-                DimOp::Add => a + b,
-                DimOp::Sub => a - b,
-                DimOp::Mul => a * b,
-                DimOp::Div => a.checked_div(b).ok_or_else(zero)?,
-                DimOp::FloorDiv => a.checked_div_euclid(b).ok_or_else(zero)?,
-                DimOp::CeilDiv => -((-a).checked_div_euclid(b).ok_or_else(zero)?),
-            })
-        }
     }
 }

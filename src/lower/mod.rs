@@ -11,11 +11,30 @@
 //! Lowering assumes the checker has accepted the program: it reports what it
 //! cannot handle as a [`LowerError`] naming the source span, never as a user
 //! diagnostic, and never panics.
+//!
+//! Driving it, as the runtime and the tests do:
+//!
+//! ```text
+//! let items = Items::new(&parsed.files);
+//! let spec = train_spec(train_def)?;                  // or eval_spec(train_def, eval_def)
+//! let fields = data_fields(data_def)?;                // per-sample shapes, N dropped
+//! // eval only: spec.external = whole fields named by baseline_fields(&spec)
+//! let step = lower_step(&items, &spec, &fields, batch, StepKind::Train)?;
+//! ```
+//!
+//! Files: `eval.rs` (expressions, blocks, calls), `sequence.rs` (indexing,
+//! `scan`), `builtins.rs` (primitives), `statics.rs` (static values and
+//! dimensions), `init.rs` (initializers), `step.rs` (whole steps: loss,
+//! metrics, regularization, optimizer), `baseline.rs` (an `evaluate`
+//! block's baselines), `spec.rs` (reading `train`/`evaluate`/`data`).
 
+mod baseline;
 mod builtins;
 mod eval;
 mod init;
+mod sequence;
 mod spec;
+mod statics;
 mod step;
 mod value;
 
@@ -25,9 +44,10 @@ use crate::diag::{FileId, Span};
 use crate::ir::IrError;
 use crate::syntax::ast::{DataDef, Def, Item, OptimizerDef, Program};
 
-pub use eval::broadcast_shape;
+pub use baseline::baseline_fields;
 pub use init::{init_value, Init};
 pub use spec::{data_fields, eval_spec, train_spec};
+pub use statics::broadcast_shape;
 pub use step::{lower_step, Field, ParamKind, ParamSpec, StepGraph, StepKind, TrainSpec};
 
 /// Every definition of a program (standard library and user file) by name.

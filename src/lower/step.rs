@@ -9,12 +9,14 @@
 //!   the program draws random numbers;
 //! - outputs: `loss` (`f32[]`), `pred` and `target` (the loss call's first
 //!   two arguments), `metric:<name>` (per sample), and `update:<name>` for
-//!   the next value of every parameter and state.
+//!   the next value of every parameter and state; the eval step also has
+//!   `baseline:<k>`, `baseline:<k>:loss` and `baseline:<k>:metric:<name>`
+//!   for the `k`-th baseline (see `baseline.rs`).
 
 use crate::diag::Span;
 use crate::ir::{DType, Graph, InputKind, NodeId};
 use crate::passes;
-use crate::syntax::ast::{Expr, ExprKind, OptimizerDef, Stmt};
+use crate::syntax::ast::{Def, Expr, ExprKind, OptimizerDef, Stmt};
 
 use super::eval::Lowerer;
 use super::init::Init;
@@ -67,6 +69,14 @@ pub struct TrainSpec<'a> {
     pub metrics: Vec<String>,
     /// `l1` or `l2` with its factor.
     pub regularize: Option<(String, f64)>,
+    /// An `evaluate` block's `baselines`: predictions computed from the
+    /// batch or from whole fields of other data sets.
+    pub baselines: Vec<&'a Expr>,
+    /// The whole fields of other data sets that `baselines` name, as
+    /// `gdp_train.y`, with their *full* shapes (sample count first); each
+    /// is an input of the eval step under that name. See
+    /// [`baseline_fields`](super::baseline_fields).
+    pub external: Vec<Field>,
 }
 
 /// A lowered step function and what its inputs are.
@@ -98,12 +108,21 @@ pub fn lower_step(
         lw.g.output("pred", pred);
         return finish(lw, 0.0);
     }
-    let (loss, pred, target) = loss(&mut lw, spec, &mut frame, batch)?;
+    // An input of every train and eval step, even when a scalar loss
+    // ignores it, so that the runtime feeds every step alike.
+    let weights =
+        lw.g.input("weights", InputKind::Data, &[batch], DType::F32)?;
+    let call = loss_call(&mut lw, spec, &mut frame)?;
+    let (pred, target) = (call.pred, call.target);
+    let loss = batch_loss(&mut lw, &call, pred, weights, spec.loss.span)?;
     lw.g.output("pred", pred);
     lw.g.output("target", target);
     for m in &spec.metrics {
         let node = metric(&mut lw, m, pred, target, spec.loss.span)?;
         lw.g.output(format!("metric:{m}"), node);
+    }
+    if kind == StepKind::Eval {
+        super::baseline::lower_baselines(&mut lw, spec, &call, &mut frame, weights)?;
     }
     let mut base_lr = 0.0;
     if kind == StepKind::Train {
@@ -162,14 +181,22 @@ fn model_input(e: &Expr, model: &str) -> Option<String> {
     }
 }
 
-/// The batch loss: the per-sample loss weighted by `weights` and averaged
-/// (Keras' `sum(w * l) / B`), or the loss as written if it is a scalar.
-fn loss(
-    lw: &mut Lowerer,
+/// The loss call's definition and arguments, evaluated once: the
+/// prediction and target first, then any further positional and named
+/// arguments (`smoothing: 0.1`).
+pub(super) struct LossCall<'a> {
+    pub def: &'a Def,
+    pub pred: NodeId,
+    pub target: NodeId,
+    pub rest: Vec<Val>,
+    pub named: Vec<(String, Val)>,
+}
+
+fn loss_call<'a>(
+    lw: &mut Lowerer<'a>,
     spec: &TrainSpec,
     frame: &mut Frame,
-    batch: usize,
-) -> Result<(NodeId, NodeId, NodeId)> {
+) -> Result<LossCall<'a>> {
     let span = spec.loss.span;
     let ExprKind::Call { callee, args, .. } = &spec.loss.kind else {
         return Err(LowerError::at(
@@ -200,21 +227,40 @@ fn loss(
         .get(callee.name.as_str())
         .copied()
         .ok_or_else(|| LowerError::at(callee.span, format!("no loss `{}`", callee.name)))?;
-    let per_sample = lw.call_def(def, pos, named, frame, span)?;
+    Ok(LossCall {
+        def,
+        pred,
+        target,
+        rest: pos.split_off(2),
+        named,
+    })
+}
+
+/// The batch loss of `pred` against the loss call's target: the per-sample
+/// loss weighted by `weights` and averaged (Keras' `sum(w * l) / B`), or
+/// the loss as written if it is a scalar.
+pub(super) fn batch_loss(
+    lw: &mut Lowerer,
+    call: &LossCall,
+    pred: NodeId,
+    weights: NodeId,
+    span: Span,
+) -> Result<NodeId> {
+    let mut pos = vec![Val::Tensor(pred), Val::Tensor(call.target)];
+    pos.extend(call.rest.iter().cloned());
+    let per_sample = lw.call_def(call.def, pos, call.named.clone(), &Frame::default(), span)?;
     let per_sample = lw.tensor(per_sample, span)?;
     if lw.g.shape(per_sample).is_empty() {
-        return Ok((per_sample, pred, target));
+        return Ok(per_sample);
     }
-    let weights =
-        lw.g.input("weights", InputKind::Data, &[batch], DType::F32)?;
+    let batch = lw.g.shape(weights)[0];
     let weighted = lw.g.mul(per_sample, weights)?;
     let total = lw.g.sum_all(weighted)?;
-    let mean = lw.g.scale(total, 1.0 / batch as f32)?;
-    Ok((mean, pred, target))
+    Ok(lw.g.scale(total, 1.0 / batch as f32)?)
 }
 
 /// A metric function applied to the prediction and target, per sample.
-fn metric(
+pub(super) fn metric(
     lw: &mut Lowerer,
     name: &str,
     pred: NodeId,
