@@ -9,14 +9,18 @@
 //! memory plan, Cranelift), `samples_per_s` (batch / median step time over
 //! `DLC_STEPS` steps after 5 warm-up steps, parameters carried from step to
 //! step), `predict_us` (median of 1,000 batch-1 predict calls), kernel
-//! count and arena size. Run: `cargo bench --bench step`.
+//! count and arena size. Then two kernel microbenchmarks at n = 256 and
+//! 1024: gemm GFLOP/s of an `n x n` matmul and ns per element of a fused
+//! elementwise loop. Run: `cargo bench --bench step`; choose workloads with
+//! `DLC_WORKLOADS=cnn:32,mlp:256,kernels:256`; `DLC_EXPLAIN=1` prints each
+//! train step's kernel report to stderr.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use dlc::codegen::{compile, Compiled, In, Options, Out};
-use dlc::ir::DType;
+use dlc::ir::{DType, Graph, InputKind, UnaryOp};
 use dlc::lower::{data_fields, init_value, lower_step, train_spec, Items, StepGraph, StepKind};
 use dlc::syntax::ast::Item;
 
@@ -174,6 +178,10 @@ fn bench(name: &str, text: &str, batch: usize, opts: &Options, steps: usize) {
     let t0 = Instant::now();
     let mut c = compile(&step.graph, opts).expect("compile");
     let compile_ms = t0.elapsed().as_secs_f64() * 1e3;
+    if std::env::var_os("DLC_EXPLAIN").is_some() {
+        let report = dlc::codegen::explain(&step.graph, &c.fusion);
+        eprintln!("{name} b{batch}:\n{}", dlc::codegen::explain_text(&report));
+    }
     let mut b = buffers(&c, &step);
     for _ in 0..5 {
         run(&mut c, &mut b);
@@ -209,6 +217,57 @@ fn bench(name: &str, text: &str, batch: usize, opts: &Options, steps: usize) {
     );
 }
 
+/// GFLOP/s of one JIT-compiled matmul `[n, n] @ [n, n]` (gemm, x86-v4),
+/// and ns per element of a fused `tanh(x * y + x)` loop over `n * n`
+/// elements (Cranelift f32x4 + FMA).
+fn kernels(n: usize, opts: &Options) {
+    let mut g = Graph::new();
+    let a = g
+        .input("a", InputKind::Data, &[n, n], DType::F32)
+        .expect("input");
+    let b = g
+        .input("b", InputKind::Data, &[n, n], DType::F32)
+        .expect("input");
+    let c = g.matmul(a, b).expect("matmul");
+    g.output("c", c);
+    let gemm_s = time_graph(&g, opts, 20);
+    let mut g = Graph::new();
+    let x = g
+        .input("x", InputKind::Data, &[n, n], DType::F32)
+        .expect("input");
+    let y = g
+        .input("y", InputKind::Data, &[n, n], DType::F32)
+        .expect("input");
+    let p = g.mul(x, y).expect("mul");
+    let q = g.add2(p, x).expect("add");
+    let t = g.unary(UnaryOp::Tanh, q).expect("tanh");
+    g.output("t", t);
+    let ew_s = time_graph(&g, opts, 20);
+    println!(
+        "{{\"workload\":\"kernels\",\"n\":{n},\"threads\":{},\"gemm_gflops\":{:.1},\"fused_tanh_ns_per_elem\":{:.2}}}",
+        opts.threads,
+        2.0 * (n * n * n) as f64 / gemm_s / 1e9,
+        ew_s / (n * n) as f64 * 1e9,
+    );
+}
+
+/// Median seconds per run of `g` on constant inputs.
+fn time_graph(g: &Graph, opts: &Options, runs: usize) -> f64 {
+    let mut c = compile(g, opts).expect("compile");
+    let ins: Vec<Vec<f32>> = c.inputs().iter().map(|s| vec![0.5; s.len()]).collect();
+    let mut outs: Vec<Vec<f32>> = c.outputs().iter().map(|s| vec![0.0; s.len()]).collect();
+    let bound: Vec<In> = ins.iter().map(|v| In::F32(v)).collect();
+    let times = (0..runs + 2)
+        .map(|_| {
+            let mut o: Vec<Out> = outs.iter_mut().map(|v| Out::F32(v)).collect();
+            let t = Instant::now();
+            c.run(&bound, &mut o).expect("run");
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    median(times)
+}
+
 fn loss_of(c: &Compiled, b: &Buffers) -> f32 {
     c.outputs()
         .iter()
@@ -240,6 +299,11 @@ fn main() {
         let tag = format!("{name}:{batch}");
         if only.is_empty() || only.split(',').any(|w| w == tag) {
             bench(name, text, batch, &opts, steps);
+        }
+    }
+    for n in [256, 1024] {
+        if only.is_empty() || only.split(',').any(|w| w == format!("kernels:{n}")) {
+            kernels(n, &opts);
         }
     }
 }
