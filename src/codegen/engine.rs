@@ -103,17 +103,15 @@ fn bytes_of(g: &Graph, id: NodeId) -> usize {
 pub fn compile(g: &Graph, opts: &Options) -> Result<Compiled, CodegenError> {
     crate::ir::verify::verify(g).map_err(|e| CodegenError::Internal(e.to_string()))?;
     let fusion = fuse(g);
-    let input_ids: Vec<NodeId> = (0..g.nodes.len() as u32)
+    let (input_ids, inputs): (Vec<NodeId>, Vec<TensorSig>) = (0..g.nodes.len() as u32)
         .map(NodeId)
-        .filter(|&i| matches!(g.node(i).op, Op::Input { .. }))
-        .collect();
-    let inputs: Vec<TensorSig> = input_ids
-        .iter()
-        .map(|&i| match &g.node(i).op {
-            Op::Input { name, .. } => sig(g, name, i),
-            _ => sig(g, "", i),
+        .filter_map(|i| {
+            let Op::Input { name, .. } = &g.node(i).op else {
+                return None;
+            };
+            Some((i, sig(g, name, i)))
         })
-        .collect();
+        .unzip();
     let outputs: Vec<TensorSig> = g.outputs.iter().map(|(n, id)| sig(g, n, *id)).collect();
     let n_in = inputs.len();
     let mut places: Vec<Option<Place>> = vec![None; g.nodes.len()];

@@ -115,8 +115,15 @@ struct Builder<'a> {
 /// The loop spec of a `Loop` or `Reduce` part rooted at `root`.
 pub fn loop_spec(g: &Graph, f: &Fusion, root: NodeId) -> LoopSpec {
     let node = g.node(root);
-    let (shape, combine, body_root, out_access) = match &node.op {
-        Op::Sum { axes } | Op::Max { axes } => {
+    let reduced = if let Op::Sum { axes } = &node.op {
+        Some((axes, Combine::Sum))
+    } else if let Op::Max { axes } = &node.op {
+        Some((axes, Combine::Max))
+    } else {
+        None
+    };
+    let (shape, combine, body_root, out_access) = match reduced {
+        Some((axes, combine)) => {
             let x = node.inputs[0];
             let shape = g.shape(x).to_vec();
             let ident = Access::identity(shape.len());
@@ -127,14 +134,9 @@ pub fn loop_spec(g: &Graph, f: &Fusion, root: NodeId) -> LoopSpec {
                 .filter(|(d, _)| !axes.contains(d))
                 .map(|(_, r)| r.clone())
                 .collect();
-            let combine = if matches!(node.op, Op::Sum { .. }) {
-                Combine::Sum
-            } else {
-                Combine::Max
-            };
             (shape, combine, x, Access { rows: kept })
         }
-        _ => {
+        None => {
             let rank = node.shape.len();
             (
                 node.shape.clone(),

@@ -187,10 +187,15 @@ fn mark_inputs(
         seen.push(p);
         let absorbs = match class(g, c) {
             Class::Input | Class::Movement | Class::Library => false,
-            Class::AliasView => match &node.op {
-                Op::Reshape { shape } => role == Role::Inline && unit_reshape(g.shape(p), shape),
-                _ => role == Role::Inline,
-            },
+            Class::AliasView => {
+                // Stop-gradient and same-dtype casts are the identity.
+                let through = if let Op::Reshape { shape } = &node.op {
+                    unit_reshape(g.shape(p), shape)
+                } else {
+                    true
+                };
+                role == Role::Inline && through
+            }
             Class::View | Class::Leaf | Class::Elementwise | Class::Reduce => true,
         };
         if !absorbs {
