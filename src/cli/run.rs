@@ -19,9 +19,11 @@ use super::print_diagnostics;
 /// The engines `--engine` accepts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum EngineArg {
-    /// The reference interpreter.
-    #[default]
+    /// The reference interpreter: slow, the definition of every op.
     Reference,
+    /// The Cranelift JIT: fused native kernels.
+    #[default]
+    Jit,
 }
 
 #[derive(Args)]
@@ -34,7 +36,7 @@ pub struct RunArgs {
     /// What runs the step graphs.
     #[arg(long, value_enum, default_value_t)]
     engine: EngineArg,
-    /// Threads the engine may use (the reference engine uses one).
+    /// Threads the JIT's contractions may use (the reference engine uses one).
     #[arg(long, default_value_t = 1)]
     threads: usize,
     /// Write the trained parameters and optimizer state (safetensors).
@@ -63,6 +65,9 @@ pub fn run(args: &RunArgs) -> i32 {
     }
     let engine = match args.engine {
         EngineArg::Reference => EngineKind::Reference,
+        EngineArg::Jit => EngineKind::Jit {
+            threads: args.threads,
+        },
     }
     .engine();
     let options = RunOptions {

@@ -22,6 +22,18 @@ pub type Tensors = HashMap<String, ArrayD<f32>>;
 pub enum EngineError {
     #[error("the reference interpreter failed")]
     Interp(#[from] IrError),
+    #[error("the JIT failed")]
+    Codegen(#[from] crate::codegen::CodegenError),
+    #[error("the step needs input `{0}`, which the runtime did not feed")]
+    MissingInput(String),
+    #[error("input `{name}` has {got} elements; the step was compiled for {expected}")]
+    InputSize {
+        name: String,
+        expected: usize,
+        got: usize,
+    },
+    #[error("internal engine error: {0}")]
+    Internal(String),
 }
 
 /// A step graph prepared to run.
@@ -40,12 +52,16 @@ pub enum EngineKind {
     /// The reference interpreter: slow, and the definition of every op.
     #[default]
     Reference,
+    /// The Cranelift JIT (`codegen`), with this many threads for the
+    /// contractions.
+    Jit { threads: usize },
 }
 
 impl EngineKind {
     pub fn engine(self) -> Box<dyn Engine> {
         match self {
             EngineKind::Reference => Box::new(Reference),
+            EngineKind::Jit { threads } => Box::new(super::jit::Jit { threads }),
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod data_block;
 mod data_expr;
 pub mod engine;
 pub mod evaluate;
+pub mod jit;
 pub mod metrics;
 pub mod plot;
 pub mod protocol;
