@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::diag::{Diagnostic, FileId, SourceMap};
+use crate::sema;
 use crate::syntax::{self, ast};
 
 /// A failure of the environment, not of the user's program.
@@ -60,17 +61,55 @@ pub fn parse_source(name: &str, text: &str, base_dir: PathBuf) -> Parsed {
     }
 }
 
-/// The front end's result for one file.
+/// The front end's result for one file: the parsed files (which
+/// `lower::Items` reads), what the checker proved, and every diagnostic.
 pub struct Checked {
     pub sources: SourceMap,
+    pub files: Vec<(FileId, ast::Program)>,
+    pub base_dir: PathBuf,
+    pub program: sema::Checked,
     pub diags: Vec<Diagnostic>,
+}
+
+impl Checked {
+    /// Whether any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diags.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Reads, parses and checks `path` with the standard library.
+pub fn check_file(path: &Path) -> Result<Checked, DriverError> {
+    let parsed = parse_file(path)?;
+    Ok(check_parsed(parsed))
 }
 
 /// Parses and checks `text` with the standard library.
 pub fn check_source(name: &str, text: &str, base_dir: PathBuf) -> Checked {
-    let parsed = parse_source(name, text, base_dir);
+    check_parsed(parse_source(name, text, base_dir))
+}
+
+/// Checks a parsed program. A file with a syntax error is not checked: its
+/// AST is empty, so checking it would only add noise.
+fn check_parsed(parsed: Parsed) -> Checked {
+    let mut diags = parsed.diags;
+    let program = if diags.iter().any(Diagnostic::is_error) {
+        sema::Checked::default()
+    } else {
+        let names: Vec<String> = parsed
+            .files
+            .iter()
+            .map(|(id, _)| parsed.sources.file(*id).name.clone())
+            .collect();
+        let (program, d) = sema::check(&parsed.files, &names, &parsed.base_dir);
+        diags.extend(d);
+        program
+    };
     Checked {
         sources: parsed.sources,
-        diags: parsed.diags,
+        files: parsed.files,
+        base_dir: parsed.base_dir,
+        program,
+        diags,
     }
 }

@@ -5,11 +5,13 @@
 //! graph) -> `passes` (autodiff, simplify, fusion, memory plan) -> `codegen`
 //! (Cranelift) -> `runtime` (data, training loop, checkpoints).
 
+pub mod codegen;
 pub mod diag;
 pub mod driver;
 pub mod ir;
 pub mod lower;
 pub mod passes;
 pub mod runtime;
+pub mod sema;
 pub mod stdlib;
 pub mod syntax;

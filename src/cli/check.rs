@@ -16,12 +16,12 @@ pub struct CheckArgs {
 }
 
 pub fn run(args: &CheckArgs) -> i32 {
-    let parsed = match dlc::driver::parse_file(&args.file) {
-        Ok(p) => p,
+    let checked = match dlc::driver::check_file(&args.file) {
+        Ok(c) => c,
         Err(err) => return super::environment_error(&err),
     };
-    let errors = parsed.diags.iter().filter(|d| d.is_error()).count();
-    print_diagnostics(&parsed.diags, &parsed.sources);
+    let errors = checked.diags.iter().filter(|d| d.is_error()).count();
+    print_diagnostics(&checked.diags, &checked.sources);
     if errors > 0 {
         eprintln!(
             "error: {} has {errors} error{}",
@@ -30,8 +30,15 @@ pub fn run(args: &CheckArgs) -> i32 {
         );
         return 1;
     }
-    if args.format == Format::Text {
-        println!("{}: ok", args.file.display());
+    match args.format {
+        Format::Text => {
+            println!("{}: ok\n", args.file.display());
+            print!("{}", dlc::sema::summary::render_text(&checked.program));
+        }
+        Format::Json => match serde_json::to_string_pretty(&checked.program) {
+            Ok(json) => println!("{json}"),
+            Err(err) => return super::environment_error(&err),
+        },
     }
     0
 }

@@ -6,6 +6,7 @@
 //! read, a checkpoint could not be written).
 
 mod check;
+mod run;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -25,6 +26,8 @@ enum Command {
     /// Check a model file: every name, every shape, the data files and the
     /// training protocol, without running anything; print a model summary.
     Check(check::CheckArgs),
+    /// Train a model file's `train` block, then run its `evaluate` blocks.
+    Run(run::RunArgs),
 }
 
 /// How results are printed.
@@ -42,6 +45,7 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => check::run(&args),
+        Command::Run(args) => run::run(&args),
     }
 }
 

@@ -228,7 +228,10 @@ pub fn broadcast(from: &[usize], to: &[usize]) -> Result<(), String> {
 
 fn reshape(ins: &[&Type], shape: &[usize]) -> Rule {
     let [x] = arity::<1>(ins)?;
-    let (from, to) = (x.shape.iter().product::<usize>(), shape.iter().product());
+    let (from, to) = (
+        x.shape.iter().product::<usize>(),
+        shape.iter().product::<usize>(),
+    );
     if from != to {
         return Err(format!(
             "cannot reshape {:?} ({from} elements) to {shape:?}",

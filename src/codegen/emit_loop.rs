@@ -1,0 +1,516 @@
+//! Emits a [`LoopSpec`] as a CLIF loop nest.
+//!
+//! Adjacent iteration dims that every access walks contiguously are merged
+//! first, so most elementwise kernels become one flat loop. The innermost
+//! loop runs 4 lanes at a time (`f32x4`, FMA when the host has it) when
+//! every access there is contiguous or constant, then a scalar tail; other
+//! loops are scalar. Reductions keep a vector accumulator when the reduced
+//! dim is innermost and update the output in place otherwise.
+
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, Value};
+use cranelift_frontend::FunctionBuilder;
+
+use super::expr::{Combine, ENode, Flat, LoopSpec};
+use super::math::Lanes;
+use super::Frame;
+use crate::ir::{BinaryOp, DType, UnaryOp};
+
+/// Merges dims `i`, `i + 1` wherever all accesses allow it.
+pub fn collapse(spec: &mut LoopSpec) {
+    let mut i = 0;
+    while i + 1 < spec.shape.len() {
+        let inner = spec.shape[i + 1] as i64;
+        let mergeable = flats(spec).all(|f| f.strides[i] == f.strides[i + 1] * inner);
+        if mergeable {
+            spec.shape[i + 1] *= spec.shape[i];
+            spec.shape.remove(i);
+            for f in flats_mut(spec) {
+                f.strides.remove(i);
+            }
+        } else {
+            i += 1;
+        }
+    }
+}
+
+fn flats(spec: &LoopSpec) -> impl Iterator<Item = &Flat> {
+    spec.nodes
+        .iter()
+        .filter_map(|n| match n {
+            ENode::Load { flat, .. } | ENode::Index(flat) => Some(flat),
+            _ => None,
+        })
+        .chain(std::iter::once(&spec.out_flat))
+}
+
+fn flats_mut(spec: &mut LoopSpec) -> Vec<&mut Flat> {
+    let mut v: Vec<&mut Flat> = spec
+        .nodes
+        .iter_mut()
+        .filter_map(|n| match n {
+            ENode::Load { flat, .. } | ENode::Index(flat) => Some(flat),
+            _ => None,
+        })
+        .collect();
+    v.push(&mut spec.out_flat);
+    v
+}
+
+fn ty_of(l: Lanes, d: DType) -> types::Type {
+    match d {
+        DType::F32 => l.f,
+        DType::I32 => l.i,
+    }
+}
+
+/// Loop state: partial element offsets of every access (loads and index
+/// nodes by node position, then the output) at the current loop level.
+struct Nest<'s> {
+    spec: &'s LoopSpec,
+    bases: Vec<Option<Value>>,
+    out_base: Value,
+}
+
+/// Emits the whole loop nest of `spec` (collapsed by the caller).
+pub fn emit(b: &mut FunctionBuilder, fr: &Frame, spec: &LoopSpec) {
+    let bases = spec
+        .nodes
+        .iter()
+        .map(|n| match n {
+            ENode::Load { buf, .. } => Some(fr.buffer(b, *buf)),
+            _ => None,
+        })
+        .collect();
+    let out_base = fr.buffer(b, spec.out);
+    let nest = Nest {
+        spec,
+        bases,
+        out_base,
+    };
+    if spec.combine != Combine::Store {
+        let init = if spec.combine == Combine::Sum {
+            0.0
+        } else {
+            f32::NEG_INFINITY
+        };
+        fill(b, out_base, spec.out_len, init);
+    }
+    let offsets: Vec<Value> = flats(spec)
+        .map(|f| b.ins().iconst(types::I64, f.offset))
+        .collect();
+    nest.level(b, 0, &offsets);
+}
+
+/// `len` copies of `value` from `base`.
+pub fn fill(b: &mut FunctionBuilder, base: Value, len: usize, value: f32) {
+    let v4 = Lanes::new(4);
+    let splat = v4.fc(b, value);
+    let vec_end = (len / 4 * 4) as i64;
+    counted(b, 0, vec_end, 4, |b, i| {
+        let addr = elem_addr(b, base, i);
+        b.ins().store(MemFlagsData::trusted(), splat, addr, 0);
+    });
+    let s = b.ins().f32const(value);
+    counted(b, vec_end, len as i64, 1, |b, i| {
+        let addr = elem_addr(b, base, i);
+        b.ins().store(MemFlagsData::trusted(), s, addr, 0);
+    });
+}
+
+fn elem_addr(b: &mut FunctionBuilder, base: Value, i: Value) -> Value {
+    let off = b.ins().ishl_imm_u(i, 2);
+    b.ins().iadd(base, off)
+}
+
+/// `for i in (start..end).step_by(step) { body(i) }` with `i: i64`.
+pub fn counted(
+    b: &mut FunctionBuilder,
+    start: i64,
+    end: i64,
+    step: i64,
+    mut body: impl FnMut(&mut FunctionBuilder, Value),
+) {
+    if start >= end {
+        return;
+    }
+    let header = b.create_block();
+    let block = b.create_block();
+    let exit = b.create_block();
+    b.append_block_param(header, types::I64);
+    let s = b.ins().iconst(types::I64, start);
+    b.ins().jump(header, &[s.into()]);
+    b.switch_to_block(header);
+    let i = b.block_params(header)[0];
+    let more = b.ins().icmp_imm_s(IntCC::SignedLessThan, i, end - step + 1);
+    b.ins().brif(more, block, &[], exit, &[]);
+    b.switch_to_block(block);
+    body(b, i);
+    let next = b.ins().iadd_imm_s(i, step);
+    b.ins().jump(header, &[next.into()]);
+    b.switch_to_block(exit);
+}
+
+impl Nest<'_> {
+    fn rank(&self) -> usize {
+        self.spec.shape.len()
+    }
+
+    fn level(&self, b: &mut FunctionBuilder, d: usize, offsets: &[Value]) {
+        if self.rank() == 0 {
+            self.scalar_point(b, offsets);
+            return;
+        }
+        if d + 1 == self.rank() {
+            self.inner(b, offsets);
+            return;
+        }
+        let strides: Vec<i64> = flats(self.spec).map(|f| f.strides[d]).collect();
+        counted(b, 0, self.spec.shape[d] as i64, 1, |b, i| {
+            let next = advance(b, offsets, &strides, i);
+            self.level(b, d + 1, &next);
+        });
+    }
+
+    fn inner_strides(&self) -> Vec<i64> {
+        let d = self.rank() - 1;
+        flats(self.spec).map(|f| f.strides[d]).collect()
+    }
+
+    fn vectorizable(&self) -> bool {
+        let n = self.spec.shape[self.rank() - 1];
+        let d = self.rank() - 1;
+        let loads_ok = self.spec.nodes.iter().all(|e| match e {
+            ENode::Load { flat, .. } => matches!(flat.strides[d], 0 | 1),
+            _ => true,
+        });
+        let out = self.spec.out_flat.strides[d];
+        n >= 4 && loads_ok && (out == 1 || (out == 0 && self.spec.combine != Combine::Store))
+    }
+
+    fn inner(&self, b: &mut FunctionBuilder, offsets: &[Value]) {
+        let n = self.spec.shape[self.rank() - 1] as i64;
+        let strides = self.inner_strides();
+        let out_stride = *strides.last().expect("output access");
+        let reduce_inner = out_stride == 0 && self.spec.combine != Combine::Store;
+        let vec_end = if self.vectorizable() { n / 4 * 4 } else { 0 };
+        if !reduce_inner {
+            for (w, start, end, step) in [(4, 0, vec_end, 4), (1, vec_end, n, 1)] {
+                counted(b, start, end, step, |b, i| {
+                    let offs = advance(b, offsets, &strides, i);
+                    let v = self.body(b, Lanes::new(w), &offs, i);
+                    self.update_out(b, Lanes::new(w), &offs, v);
+                });
+            }
+            return;
+        }
+        let l4 = Lanes::new(4);
+        let init = self.identity();
+        let acc = if vec_end > 0 {
+            let start = l4.fc(b, init);
+            let acc = self.acc_loop(b, l4, offsets, &strides, (0, vec_end, 4), start);
+            Some(horizontal(b, self.spec.combine, acc))
+        } else {
+            None
+        };
+        let l1 = Lanes::new(1);
+        let start = match acc {
+            Some(a) => a,
+            None => l1.fc(b, init),
+        };
+        let total = self.acc_loop(b, l1, offsets, &strides, (vec_end, n, 1), start);
+        let out_off = *offsets.last().expect("output access");
+        self.combine_into(b, l1, out_off, total);
+    }
+
+    fn identity(&self) -> f32 {
+        match self.spec.combine {
+            Combine::Sum | Combine::Store => 0.0,
+            Combine::Max => f32::NEG_INFINITY,
+        }
+    }
+
+    /// A loop carrying an accumulator; returns its final value.
+    fn acc_loop(
+        &self,
+        b: &mut FunctionBuilder,
+        l: Lanes,
+        offsets: &[Value],
+        strides: &[i64],
+        (start, end, step): (i64, i64, i64),
+        init: Value,
+    ) -> Value {
+        if start >= end {
+            return init;
+        }
+        let header = b.create_block();
+        let block = b.create_block();
+        let exit = b.create_block();
+        b.append_block_param(header, types::I64);
+        b.append_block_param(header, l.f);
+        b.append_block_param(exit, l.f);
+        let s = b.ins().iconst(types::I64, start);
+        b.ins().jump(header, &[s.into(), init.into()]);
+        b.switch_to_block(header);
+        let (i, acc) = (b.block_params(header)[0], b.block_params(header)[1]);
+        let more = b.ins().icmp_imm_s(IntCC::SignedLessThan, i, end - step + 1);
+        b.ins().brif(more, block, &[], exit, &[acc.into()]);
+        b.switch_to_block(block);
+        let offs = advance(b, offsets, strides, i);
+        let v = self.body(b, l, &offs, i);
+        let acc2 = combine(b, l, self.spec.combine, acc, v);
+        let next = b.ins().iadd_imm_s(i, step);
+        b.ins().jump(header, &[next.into(), acc2.into()]);
+        b.switch_to_block(exit);
+        b.block_params(exit)[0]
+    }
+
+    fn scalar_point(&self, b: &mut FunctionBuilder, offsets: &[Value]) {
+        let l = Lanes::new(1);
+        let zero = b.ins().iconst(types::I64, 0);
+        let v = self.body(b, l, offsets, zero);
+        self.update_out(b, l, offsets, v);
+    }
+
+    fn update_out(&self, b: &mut FunctionBuilder, l: Lanes, offs: &[Value], v: Value) {
+        let out_off = *offs.last().expect("output access");
+        match self.spec.combine {
+            Combine::Store => {
+                let addr = elem_addr(b, self.out_base, out_off);
+                b.ins().store(MemFlagsData::trusted(), v, addr, 0);
+            }
+            Combine::Sum | Combine::Max => self.combine_into(b, l, out_off, v),
+        }
+    }
+
+    fn combine_into(&self, b: &mut FunctionBuilder, l: Lanes, off: Value, v: Value) {
+        let addr = elem_addr(b, self.out_base, off);
+        let old = b.ins().load(l.f, MemFlagsData::trusted(), addr, 0);
+        let new = combine(b, l, self.spec.combine, old, v);
+        b.ins().store(MemFlagsData::trusted(), new, addr, 0);
+    }
+
+    /// The body's value at the point whose access offsets are `offs`;
+    /// `i` is the innermost index (for index nodes in vector mode).
+    fn body(&self, b: &mut FunctionBuilder, l: Lanes, offs: &[Value], _i: Value) -> Value {
+        let mut vals: Vec<Value> = Vec::with_capacity(self.spec.nodes.len());
+        let mut k = 0;
+        let inner = self.rank().saturating_sub(1);
+        for (pos, node) in self.spec.nodes.iter().enumerate() {
+            let v = match node {
+                ENode::Load { flat, dtype, .. } => {
+                    let base = self.bases[pos].expect("load base");
+                    let addr = elem_addr(b, base, offs[k]);
+                    let contiguous = self.rank() > 0 && flat.strides[inner] == 1;
+                    k += 1;
+                    load(b, l, ty_of(l, *dtype), addr, contiguous)
+                }
+                ENode::Index(flat) => {
+                    let stride = if self.rank() > 0 {
+                        flat.strides[inner]
+                    } else {
+                        0
+                    };
+                    let v = index_value(b, l, offs[k], stride);
+                    k += 1;
+                    v
+                }
+                ENode::ConstF(c) => l.fc(b, *c),
+                ENode::Unary(u, x) => unary(b, l, *u, vals[*x]),
+                ENode::Binary(op, x, y, dt) => {
+                    let y_const = match self.spec.nodes[*y] {
+                        ENode::ConstF(c) => Some(c),
+                        _ => None,
+                    };
+                    binary(b, l, *op, vals[*x], vals[*y], *dt, y_const)
+                }
+                ENode::Select(c, x, y, _) => {
+                    let zero = l.fc(b, 0.0);
+                    let m = b.ins().fcmp(FloatCC::NotEqual, vals[*c], zero);
+                    l.pick(b, m, vals[*x], vals[*y])
+                }
+                ENode::F32ToI32(x) => b.ins().fcvt_to_sint_sat(l.i, vals[*x]),
+                ENode::I32ToF32(x) => b.ins().fcvt_from_sint(l.f, vals[*x]),
+            };
+            vals.push(v);
+        }
+        vals[self.spec.root]
+    }
+}
+
+/// Offsets one level deeper: `offsets[j] + i * strides[j]`.
+fn advance(b: &mut FunctionBuilder, offsets: &[Value], strides: &[i64], i: Value) -> Vec<Value> {
+    offsets
+        .iter()
+        .zip(strides)
+        .map(|(&o, &s)| match s {
+            0 => o,
+            1 => b.ins().iadd(o, i),
+            s => {
+                let d = b.ins().imul_imm_s(i, s);
+                b.ins().iadd(o, d)
+            }
+        })
+        .collect()
+}
+
+fn load(
+    b: &mut FunctionBuilder,
+    l: Lanes,
+    ty: types::Type,
+    addr: Value,
+    contiguous: bool,
+) -> Value {
+    let flags = MemFlagsData::trusted().with_readonly().with_can_move();
+    if !l.vector() || contiguous {
+        return b.ins().load(ty, flags, addr, 0);
+    }
+    let s = b.ins().load(ty.lane_type(), flags, addr, 0);
+    b.ins().splat(ty, s)
+}
+
+/// The integer index `off` (plus `stride * lane` per lane) as `i32`.
+fn index_value(b: &mut FunctionBuilder, l: Lanes, off: Value, stride: i64) -> Value {
+    let s = b.ins().ireduce(types::I32, off);
+    if !l.vector() {
+        return s;
+    }
+    let base = b.ins().splat(l.i, s);
+    let lanes: Vec<u8> = (0..4i32)
+        .flat_map(|k| (k * stride as i32).to_le_bytes())
+        .collect();
+    let c = b.func.dfg.constants.insert(lanes.into());
+    let step = b.ins().vconst(l.i, c);
+    b.ins().iadd(base, step)
+}
+
+fn horizontal(b: &mut FunctionBuilder, c: Combine, v: Value) -> Value {
+    let mut acc = b.ins().extractlane(v, 0);
+    for k in 1..4 {
+        let x = b.ins().extractlane(v, k);
+        acc = combine(b, Lanes::new(1), c, acc, x);
+    }
+    acc
+}
+
+fn combine(b: &mut FunctionBuilder, l: Lanes, c: Combine, acc: Value, v: Value) -> Value {
+    match c {
+        Combine::Sum => b.ins().fadd(acc, v),
+        Combine::Max => l.fsel(b, FloatCC::GreaterThan, v, acc, v, acc),
+        Combine::Store => v,
+    }
+}
+
+fn unary(b: &mut FunctionBuilder, l: Lanes, u: UnaryOp, x: Value) -> Value {
+    match u {
+        UnaryOp::Neg => b.ins().fneg(x),
+        UnaryOp::Exp => l.exp(b, x),
+        UnaryOp::Log => l.log(b, x),
+        UnaryOp::Sqrt => b.ins().sqrt(x),
+        UnaryOp::Tanh => l.tanh(b, x),
+        UnaryOp::Sigmoid => l.sigmoid(b, x),
+        UnaryOp::Sin => l.sin_cos(b, x, false),
+        UnaryOp::Cos => l.sin_cos(b, x, true),
+        UnaryOp::Abs => b.ins().fabs(x),
+        UnaryOp::Sign => {
+            let zero = l.fc(b, 0.0);
+            let gt = b.ins().fcmp(FloatCC::GreaterThan, x, zero);
+            let lt = b.ins().fcmp(FloatCC::LessThan, x, zero);
+            let (p, n) = (l.mask01(b, gt), l.mask01(b, lt));
+            b.ins().fsub(p, n)
+        }
+        UnaryOp::Floor => b.ins().floor(x),
+        UnaryOp::Recip => {
+            let one = l.fc(b, 1.0);
+            b.ins().fdiv(one, x)
+        }
+    }
+}
+
+fn binary(
+    b: &mut FunctionBuilder,
+    l: Lanes,
+    op: BinaryOp,
+    x: Value,
+    y: Value,
+    dt: DType,
+    y_const: Option<f32>,
+) -> Value {
+    if dt == DType::I32 {
+        let cc = match op {
+            BinaryOp::Lt => IntCC::SignedLessThan,
+            BinaryOp::Le => IntCC::SignedLessThanOrEqual,
+            BinaryOp::Gt => IntCC::SignedGreaterThan,
+            BinaryOp::Ge => IntCC::SignedGreaterThanOrEqual,
+            BinaryOp::Eq => IntCC::Equal,
+            BinaryOp::Ne
+            | BinaryOp::Add
+            | BinaryOp::Sub
+            | BinaryOp::Mul
+            | BinaryOp::Div
+            | BinaryOp::Pow
+            | BinaryOp::Max
+            | BinaryOp::Min
+            | BinaryOp::Rem => IntCC::NotEqual,
+        };
+        let m = b.ins().icmp(cc, x, y);
+        return l.mask01(b, m);
+    }
+    let cmp = |b: &mut FunctionBuilder, cc| {
+        let m = b.ins().fcmp(cc, x, y);
+        l.mask01(b, m)
+    };
+    match op {
+        BinaryOp::Add => b.ins().fadd(x, y),
+        BinaryOp::Sub => b.ins().fsub(x, y),
+        BinaryOp::Mul => b.ins().fmul(x, y),
+        BinaryOp::Div => b.ins().fdiv(x, y),
+        BinaryOp::Pow => pow(b, l, x, y, y_const),
+        BinaryOp::Max => l.fsel(b, FloatCC::GreaterThanOrEqual, x, y, x, y),
+        BinaryOp::Min => l.fsel(b, FloatCC::LessThanOrEqual, x, y, x, y),
+        BinaryOp::Rem => {
+            let q = b.ins().fdiv(x, y);
+            let q = b.ins().floor(q);
+            let p = b.ins().fmul(y, q);
+            b.ins().fsub(x, p)
+        }
+        BinaryOp::Lt => cmp(b, FloatCC::LessThan),
+        BinaryOp::Le => cmp(b, FloatCC::LessThanOrEqual),
+        BinaryOp::Gt => cmp(b, FloatCC::GreaterThan),
+        BinaryOp::Ge => cmp(b, FloatCC::GreaterThanOrEqual),
+        BinaryOp::Eq => cmp(b, FloatCC::Equal),
+        BinaryOp::Ne => cmp(b, FloatCC::NotEqual),
+    }
+}
+
+/// `x^y`: small constant exponents by multiplication, otherwise
+/// `e^(y ln|x|)` with the sign and special cases of `powf`.
+fn pow(b: &mut FunctionBuilder, l: Lanes, x: Value, y: Value, y_const: Option<f32>) -> Value {
+    match y_const {
+        Some(1.0) => return x,
+        Some(2.0) => return b.ins().fmul(x, x),
+        Some(3.0) => {
+            let x2 = b.ins().fmul(x, x);
+            return b.ins().fmul(x2, x);
+        }
+        _ => {}
+    }
+    let ax = b.ins().fabs(x);
+    let lg = l.log(b, ax);
+    let t = b.ins().fmul(y, lg);
+    let r = l.exp(b, t);
+    let fy = b.ins().floor(y);
+    let is_int = b.ins().fcmp(FloatCC::Equal, fy, y);
+    let half = l.fc(b, 0.5);
+    let hy = b.ins().fmul(y, half);
+    let fhy = b.ins().floor(hy);
+    let even = b.ins().fcmp(FloatCC::Equal, fhy, hy);
+    let neg_r = b.ins().fneg(r);
+    let odd_r = l.pick(b, even, r, neg_r);
+    let nan = l.fc(b, f32::NAN);
+    let neg_val = l.pick(b, is_int, odd_r, nan);
+    let zero = l.fc(b, 0.0);
+    let r = l.fsel(b, FloatCC::LessThan, x, zero, neg_val, r);
+    let one = l.fc(b, 1.0);
+    l.fsel(b, FloatCC::Equal, y, zero, one, r)
+}

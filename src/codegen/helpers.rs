@@ -1,0 +1,426 @@
+//! Rust routines the JIT code calls once per buffer (never per element):
+//! matmul through the `gemm` crate (AVX-512 microkernels via `x86-v4`),
+//! convolution and its gradients as im2col + gemm, pooling, argmax,
+//! gather/scatter and the random ops (Philox, exactly as the reference).
+//!
+//! Every routine has the signature [`Helper`]: four buffer pointers (unused
+//! ones are null) and a pointer to an `i64` geometry array owned by the
+//! compiled step. Geometry layouts are documented per routine and built in
+//! `emit_call.rs`. The routines trust their geometry: it was derived from
+//! the graph's checked shapes, and the buffers from the memory plan.
+
+use std::slice;
+
+use gemm::Parallelism;
+
+use crate::ir::rng;
+
+/// `fn(p0, p1, p2, p3, geometry)`.
+pub type Helper = unsafe extern "C" fn(*mut u8, *mut u8, *mut u8, *mut u8, *const i64);
+
+unsafe fn geom<'a>(g: *const i64, n: usize) -> &'a [usize] {
+    slice::from_raw_parts(g.cast::<usize>(), n)
+}
+
+unsafe fn f32s<'a>(p: *mut u8, n: usize) -> &'a mut [f32] {
+    slice::from_raw_parts_mut(p.cast::<f32>(), n)
+}
+
+unsafe fn i32s<'a>(p: *mut u8, n: usize) -> &'a [i32] {
+    slice::from_raw_parts(p.cast::<i32>().cast_const(), n)
+}
+
+fn parallelism(threads: usize) -> Parallelism {
+    if threads > 1 {
+        Parallelism::Rayon(threads)
+    } else {
+        Parallelism::None
+    }
+}
+
+/// A strided matrix operand: pointer, row stride, column stride.
+#[derive(Clone, Copy)]
+struct Mat {
+    ptr: *const f32,
+    rs: isize,
+    cs: isize,
+}
+
+impl Mat {
+    /// Row-major `rows x cols`, or its transpose when `t`.
+    fn new(ptr: *const f32, cols: usize, t: bool) -> Mat {
+        if t {
+            Mat {
+                ptr,
+                rs: 1,
+                cs: cols as isize,
+            }
+        } else {
+            Mat {
+                ptr,
+                rs: cols as isize,
+                cs: 1,
+            }
+        }
+    }
+}
+
+/// `dst[m, n] (+)= lhs[m, k] @ rhs[k, n]`, `dst` row-major.
+unsafe fn gemm_f32(
+    (m, n, k): (usize, usize, usize),
+    dst: *mut f32,
+    lhs: Mat,
+    rhs: Mat,
+    accumulate: bool,
+    threads: usize,
+) {
+    gemm::gemm(
+        m,
+        n,
+        k,
+        dst,
+        1,
+        n as isize,
+        accumulate,
+        lhs.ptr,
+        lhs.cs,
+        lhs.rs,
+        rhs.ptr,
+        rhs.cs,
+        rhs.rs,
+        if accumulate { 1.0 } else { 0.0 },
+        1.0,
+        false,
+        false,
+        false,
+        parallelism(threads),
+    );
+}
+
+/// `c = a @ b` per batch; geometry `[batch, m, n, k, ta, tb, threads]`.
+pub unsafe extern "C" fn matmul(a: *mut u8, b: *mut u8, c: *mut u8, _: *mut u8, g: *const i64) {
+    let &[batch, m, n, k, ta, tb, threads] = geom(g, 7) else {
+        return;
+    };
+    let (a, b, c) = (a.cast::<f32>(), b.cast::<f32>(), c.cast::<f32>());
+    for i in 0..batch {
+        let lhs = Mat::new(a.add(i * m * k), if ta == 1 { m } else { k }, ta == 1);
+        let rhs = Mat::new(b.add(i * k * n), if tb == 1 { k } else { n }, tb == 1);
+        gemm_f32((m, n, k), c.add(i * m * n), lhs, rhs, false, threads);
+    }
+}
+
+/// Convolution geometry `[B, C, H, W, F, KH, KW, OH, OW, stride, pad, threads]`.
+struct Conv {
+    b: usize,
+    c: usize,
+    h: usize,
+    w: usize,
+    f: usize,
+    kh: usize,
+    kw: usize,
+    oh: usize,
+    ow: usize,
+    stride: usize,
+    pad: usize,
+    threads: usize,
+}
+
+impl Conv {
+    unsafe fn read(g: *const i64) -> Conv {
+        let v = geom(g, 12);
+        Conv {
+            b: v[0],
+            c: v[1],
+            h: v[2],
+            w: v[3],
+            f: v[4],
+            kh: v[5],
+            kw: v[6],
+            oh: v[7],
+            ow: v[8],
+            stride: v[9],
+            pad: v[10],
+            threads: v[11],
+        }
+    }
+
+    fn ckk(&self) -> usize {
+        self.c * self.kh * self.kw
+    }
+
+    fn pixels(&self) -> usize {
+        self.oh * self.ow
+    }
+
+    /// Calls `visit(col_index, x_index)` for every in-bounds tap of image 0.
+    fn taps(&self, mut visit: impl FnMut(usize, usize)) {
+        let p = self.pixels();
+        for c in 0..self.c {
+            for i in 0..self.kh {
+                for j in 0..self.kw {
+                    let row = (c * self.kh + i) * self.kw + j;
+                    for oy in 0..self.oh {
+                        let y = (oy * self.stride + i) as isize - self.pad as isize;
+                        if y < 0 || y >= self.h as isize {
+                            continue;
+                        }
+                        for ox in 0..self.ow {
+                            let x = (ox * self.stride + j) as isize - self.pad as isize;
+                            if x >= 0 && x < self.w as isize {
+                                let xi = (c * self.h + y as usize) * self.w + x as usize;
+                                visit(row * p + oy * self.ow + ox, xi);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn im2col(&self, x: &[f32], col: &mut [f32]) {
+        col.fill(0.0);
+        self.taps(|ci, xi| col[ci] = x[xi]);
+    }
+}
+
+/// `y = conv2d(x, w)`; `scratch` holds one image's columns.
+pub unsafe extern "C" fn conv2d(x: *mut u8, w: *mut u8, y: *mut u8, s: *mut u8, g: *const i64) {
+    let cv = Conv::read(g);
+    let (ckk, p) = (cv.ckk(), cv.pixels());
+    let img = cv.c * cv.h * cv.w;
+    let x = f32s(x, cv.b * img);
+    let col = f32s(s, ckk * p);
+    let wm = Mat::new(w.cast::<f32>(), ckk, false);
+    for b in 0..cv.b {
+        cv.im2col(&x[b * img..(b + 1) * img], col);
+        let dst = y.cast::<f32>().add(b * cv.f * p);
+        let rhs = Mat::new(col.as_ptr(), p, false);
+        gemm_f32((cv.f, p, ckk), dst, wm, rhs, false, cv.threads);
+    }
+}
+
+/// `dx = conv2d_grad_input(dy, w)`: columns `w^T dy`, then col2im.
+pub unsafe extern "C" fn conv2d_grad_input(
+    dy: *mut u8,
+    w: *mut u8,
+    dx: *mut u8,
+    s: *mut u8,
+    g: *const i64,
+) {
+    let cv = Conv::read(g);
+    let (ckk, p) = (cv.ckk(), cv.pixels());
+    let img = cv.c * cv.h * cv.w;
+    let dx = f32s(dx, cv.b * img);
+    let col = f32s(s, ckk * p);
+    let wt = Mat::new(w.cast::<f32>(), ckk, true);
+    dx.fill(0.0);
+    for b in 0..cv.b {
+        let rhs = Mat::new(dy.cast::<f32>().add(b * cv.f * p).cast_const(), p, false);
+        gemm_f32((ckk, p, cv.f), col.as_mut_ptr(), wt, rhs, false, cv.threads);
+        let out = &mut dx[b * img..(b + 1) * img];
+        cv.taps(|ci, xi| out[xi] += col[ci]);
+    }
+}
+
+/// `dw = conv2d_grad_weight(x, dy)`: `Σ_b dy_b col_b^T`.
+pub unsafe extern "C" fn conv2d_grad_weight(
+    x: *mut u8,
+    dy: *mut u8,
+    dw: *mut u8,
+    s: *mut u8,
+    g: *const i64,
+) {
+    let cv = Conv::read(g);
+    let (ckk, p) = (cv.ckk(), cv.pixels());
+    let img = cv.c * cv.h * cv.w;
+    let x = f32s(x, cv.b * img);
+    let col = f32s(s, ckk * p);
+    for b in 0..cv.b {
+        cv.im2col(&x[b * img..(b + 1) * img], col);
+        let lhs = Mat::new(dy.cast::<f32>().add(b * cv.f * p).cast_const(), p, false);
+        let rhs = Mat::new(col.as_ptr(), p, true);
+        gemm_f32(
+            (cv.f, ckk, p),
+            dw.cast::<f32>(),
+            lhs,
+            rhs,
+            b > 0,
+            cv.threads,
+        );
+    }
+    if cv.b == 0 {
+        f32s(dw, cv.f * ckk).fill(0.0);
+    }
+}
+
+/// Pooling geometry `[B*C, H, W, size, stride, OH, OW]`; calls
+/// `visit(y_index, x_index of each window element in row-major order)`.
+unsafe fn pool(g: *const i64, mut visit: impl FnMut(usize, &mut dyn Iterator<Item = usize>)) {
+    let &[planes, h, w, size, stride, oh, ow] = geom(g, 7) else {
+        return;
+    };
+    for p in 0..planes {
+        for i in 0..oh {
+            for j in 0..ow {
+                let base = p * h * w + i * stride * w + j * stride;
+                let mut window = (0..size).flat_map(|a| (0..size).map(move |c| base + a * w + c));
+                visit((p * oh + i) * ow + j, &mut window);
+            }
+        }
+    }
+}
+
+unsafe fn pool_sizes(g: *const i64) -> (usize, usize) {
+    let v = geom(g, 7);
+    (v[0] * v[1] * v[2], v[0] * v[5] * v[6])
+}
+
+/// The first maximal index of a window (the reference's tie rule).
+fn first_max(x: &[f32], window: &mut dyn Iterator<Item = usize>) -> usize {
+    let mut best = window.next().unwrap_or(0);
+    for i in window {
+        if x[i] > x[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+pub unsafe extern "C" fn maxpool2d(x: *mut u8, y: *mut u8, _: *mut u8, _: *mut u8, g: *const i64) {
+    let (nx, ny) = pool_sizes(g);
+    let (x, y) = (f32s(x, nx), f32s(y, ny));
+    pool(g, |yi, win| y[yi] = x[first_max(x, win)]);
+}
+
+pub unsafe extern "C" fn maxpool2d_grad(
+    x: *mut u8,
+    dy: *mut u8,
+    dx: *mut u8,
+    _: *mut u8,
+    g: *const i64,
+) {
+    let (nx, ny) = pool_sizes(g);
+    let (x, dy, dx) = (f32s(x, nx), f32s(dy, ny), f32s(dx, nx));
+    dx.fill(0.0);
+    pool(g, |yi, win| dx[first_max(x, win)] += dy[yi]);
+}
+
+pub unsafe extern "C" fn avgpool2d(x: *mut u8, y: *mut u8, _: *mut u8, _: *mut u8, g: *const i64) {
+    let (nx, ny) = pool_sizes(g);
+    let size = geom(g, 7)[3];
+    let inv = 1.0 / (size * size) as f32;
+    let (x, y) = (f32s(x, nx), f32s(y, ny));
+    pool(g, |yi, win| y[yi] = win.fold(0.0, |a, i| a + x[i]) * inv);
+}
+
+pub unsafe extern "C" fn avgpool2d_grad(
+    dy: *mut u8,
+    dx: *mut u8,
+    _: *mut u8,
+    _: *mut u8,
+    g: *const i64,
+) {
+    let (nx, ny) = pool_sizes(g);
+    let size = geom(g, 7)[3];
+    let inv = 1.0 / (size * size) as f32;
+    let (dy, dx) = (f32s(dy, ny), f32s(dx, nx));
+    dx.fill(0.0);
+    pool(g, |yi, win| {
+        for i in win {
+            dx[i] += dy[yi] * inv;
+        }
+    });
+}
+
+/// Geometry `[outer, len, inner]`: `x: [outer, len, inner]` -> `i32[outer, inner]`.
+pub unsafe extern "C" fn argmax(x: *mut u8, out: *mut u8, _: *mut u8, _: *mut u8, g: *const i64) {
+    let &[outer, len, inner] = geom(g, 3) else {
+        return;
+    };
+    let x = f32s(x, outer * len * inner);
+    let out = slice::from_raw_parts_mut(out.cast::<i32>(), outer * inner);
+    for o in 0..outer {
+        for i in 0..inner {
+            let at = |k: usize| x[(o * len + k) * inner + i];
+            let mut best = 0;
+            for k in 1..len {
+                if at(k) > at(best) {
+                    best = k;
+                }
+            }
+            out[o * inner + i] = best as i32;
+        }
+    }
+}
+
+/// Geometry `[V, D, ids]`: rows of `table` by id, zeros when out of range.
+pub unsafe extern "C" fn gather(t: *mut u8, ids: *mut u8, out: *mut u8, _: *mut u8, g: *const i64) {
+    let &[v, d, n] = geom(g, 3) else {
+        return;
+    };
+    let (t, ids, out) = (f32s(t, v * d), i32s(ids, n), f32s(out, n * d));
+    for (row, &id) in out.chunks_exact_mut(d.max(1)).zip(ids) {
+        match usize::try_from(id).ok().filter(|&i| i < v) {
+            Some(i) => row.copy_from_slice(&t[i * d..(i + 1) * d]),
+            None => row.fill(0.0),
+        }
+    }
+}
+
+/// Geometry `[rows, D, ids]`: `out[id] += upd[k]`, out-of-range ids dropped.
+pub unsafe extern "C" fn scatter_add(
+    ids: *mut u8,
+    upd: *mut u8,
+    out: *mut u8,
+    _: *mut u8,
+    g: *const i64,
+) {
+    let &[rows, d, n] = geom(g, 3) else {
+        return;
+    };
+    let (ids, upd, out) = (i32s(ids, n), f32s(upd, n * d), f32s(out, rows * d));
+    out.fill(0.0);
+    for (k, &id) in ids.iter().enumerate() {
+        if let Some(i) = usize::try_from(id).ok().filter(|&i| i < rows) {
+            for j in 0..d {
+                out[i * d + j] += upd[k * d + j];
+            }
+        }
+    }
+}
+
+/// Geometry `[n, stream, p as f32 bits]`.
+pub unsafe extern "C" fn bernoulli(
+    seed: *mut u8,
+    step: *mut u8,
+    out: *mut u8,
+    _: *mut u8,
+    g: *const i64,
+) {
+    let &[n, stream, p] = geom(g, 3) else {
+        return;
+    };
+    let (seed, step) = (*seed.cast::<u32>(), *step.cast::<u32>());
+    let p = f32::from_bits(p as u32);
+    for (i, o) in f32s(out, n).iter_mut().enumerate() {
+        *o = rng::bernoulli(seed, step, stream as u32, i, p);
+    }
+}
+
+/// Geometry `[n, stream]`.
+pub unsafe extern "C" fn normal(
+    seed: *mut u8,
+    step: *mut u8,
+    out: *mut u8,
+    _: *mut u8,
+    g: *const i64,
+) {
+    let &[n, stream] = geom(g, 2) else {
+        return;
+    };
+    let (seed, step) = (*seed.cast::<u32>(), *step.cast::<u32>());
+    for (i, o) in f32s(out, n).iter_mut().enumerate() {
+        *o = rng::normal(seed, step, stream as u32, i);
+    }
+}

@@ -1,0 +1,190 @@
+//! Lowering a fused, planned graph to Cranelift functions, generic over
+//! `cranelift_module::Module` (the JIT today, an object file later).
+//!
+//! Each kernel becomes one function `extern "C" fn(slots: *const *mut u8)`.
+//! `slots` holds the caller's input pointers, then its output pointers, then
+//! the arena base; [`Place`] says where each buffer lives. Library parts
+//! call imported Rust routines by name (`dlc_matmul`...) with their geometry
+//! in a read-only data object.
+
+use cranelift_codegen::ir::{types, AbiParam, InstBuilder, MemFlagsData, Signature, Value};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_module::{DataDescription, FuncId, Linkage, Module};
+
+use super::call::{call, movement};
+use super::emit_loop::{collapse, emit, fill};
+use super::expr::loop_spec;
+use super::{CodegenError, Frame, Place};
+use crate::ir::{Graph, NodeId, Op};
+use crate::passes::fuse::{Fusion, Kernel, KernelKind};
+
+/// Everything lowering needs besides the module.
+pub struct Unit<'a> {
+    pub g: &'a Graph,
+    pub fusion: &'a Fusion,
+    /// Where each node's buffer lives (indexed by the buffer's node id).
+    pub places: &'a [Option<Place>],
+    /// Arena offset of each kernel's scratch space, if it has one.
+    pub scratch: &'a [Option<usize>],
+    pub threads: usize,
+    /// The slot holding the arena base (after inputs and outputs).
+    pub arena_slot: usize,
+}
+
+/// The names of the imported routines, with their addresses for the JIT.
+pub fn helper_symbols() -> Vec<(&'static str, *const u8)> {
+    use super::helpers as h;
+    let list: [(&'static str, h::Helper); 13] = [
+        ("dlc_matmul", h::matmul),
+        ("dlc_conv2d", h::conv2d),
+        ("dlc_conv2d_grad_input", h::conv2d_grad_input),
+        ("dlc_conv2d_grad_weight", h::conv2d_grad_weight),
+        ("dlc_maxpool2d", h::maxpool2d),
+        ("dlc_maxpool2d_grad", h::maxpool2d_grad),
+        ("dlc_avgpool2d", h::avgpool2d),
+        ("dlc_avgpool2d_grad", h::avgpool2d_grad),
+        ("dlc_argmax", h::argmax),
+        ("dlc_gather", h::gather),
+        ("dlc_scatter_add", h::scatter_add),
+        ("dlc_bernoulli", h::bernoulli),
+        ("dlc_normal", h::normal),
+    ];
+    list.iter().map(|&(n, f)| (n, f as *const u8)).collect()
+}
+
+fn kernel_sig<M: Module>(m: &M) -> Signature {
+    let mut sig = m.make_signature();
+    sig.params
+        .push(AbiParam::new(m.target_config().pointer_type()));
+    sig
+}
+
+fn helper_sig<M: Module>(m: &M) -> Signature {
+    let mut sig = m.make_signature();
+    let ptr = m.target_config().pointer_type();
+    for _ in 0..5 {
+        sig.params.push(AbiParam::new(ptr));
+    }
+    sig
+}
+
+/// Declares and defines one function per kernel; returns their ids.
+pub fn lower<M: Module>(m: &mut M, unit: &Unit) -> Result<Vec<FuncId>, CodegenError> {
+    let mut ctx = m.make_context();
+    let mut fctx = FunctionBuilderContext::new();
+    let mut ids = Vec::new();
+    for (k, kernel) in unit.fusion.kernels.iter().enumerate() {
+        let id = m.declare_function(&format!("dlc_kernel_{k}"), Linkage::Export, &kernel_sig(m))?;
+        ctx.func.signature = kernel_sig(m);
+        {
+            let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+            let entry = b.create_block();
+            b.append_block_params_for_function_params(entry);
+            b.switch_to_block(entry);
+            let fr = Frame {
+                slots: b.block_params(entry)[0],
+                places: unit.places,
+                arena_slot: unit.arena_slot,
+            };
+            kernel_body(m, &mut b, &fr, unit, k, kernel)?;
+            b.ins().return_(&[]);
+            b.seal_all_blocks();
+            b.finalize(m.target_config());
+        }
+        m.define_function(id, &mut ctx).map_err(|e| {
+            CodegenError::Cranelift(format!("kernel {k} ({}): {e:?}", kernel.label))
+        })?;
+        m.clear_context(&mut ctx);
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+fn kernel_body<M: Module>(
+    m: &mut M,
+    b: &mut FunctionBuilder,
+    fr: &Frame,
+    unit: &Unit,
+    k: usize,
+    kernel: &Kernel,
+) -> Result<(), CodegenError> {
+    let g = unit.g;
+    for (p, part) in kernel.parts.iter().enumerate() {
+        match part.kind {
+            KernelKind::Loop | KernelKind::Reduce => {
+                let mut spec = loop_spec(g, unit.fusion, part.root);
+                collapse(&mut spec);
+                emit(b, fr, &spec);
+            }
+            KernelKind::Movement => {
+                if let Op::Pad { .. } = g.node(part.root).op {
+                    let out = fr.buffer(b, unit.fusion.buffer_of[part.root.index()]);
+                    fill(b, out, g.node(part.root).shape.iter().product(), 0.0);
+                }
+                for mut spec in movement(g, unit.fusion, part.root) {
+                    collapse(&mut spec);
+                    emit(b, fr, &spec);
+                }
+            }
+            KernelKind::Library => library(m, b, fr, unit, (k, p), part.root)?,
+        }
+    }
+    Ok(())
+}
+
+fn library<M: Module>(
+    m: &mut M,
+    b: &mut FunctionBuilder,
+    fr: &Frame,
+    unit: &Unit,
+    (k, p): (usize, usize),
+    root: NodeId,
+) -> Result<(), CodegenError> {
+    let c = call(unit.g, unit.fusion, root, unit.threads)
+        .ok_or_else(|| CodegenError::Internal(format!("%{} is not a library op", root.0)))?;
+    let callee = m.declare_function(c.name, Linkage::Import, &helper_sig(m))?;
+    let fref = m.declare_func_in_func(callee, b.func);
+    let data = m.declare_data(&format!("dlc_geom_{k}_{p}"), Linkage::Local, false, false)?;
+    let mut desc = DataDescription::new();
+    let bytes: Vec<u8> = c.geom.iter().flat_map(|v| v.to_le_bytes()).collect();
+    desc.define(bytes.into_boxed_slice());
+    desc.set_align(8);
+    m.define_data(data, &desc)?;
+    let gv = m.declare_data_in_func(data, b.func);
+    let ptr = m.target_config().pointer_type();
+    let geom = b.ins().symbol_value(ptr, gv);
+    let mut args: Vec<Value> = c.args.iter().map(|&a| fr.buffer(b, a)).collect();
+    while args.len() < 3 {
+        args.push(b.ins().iconst(ptr, 0));
+    }
+    let scratch = match unit.scratch[k] {
+        Some(off) if c.scratch > 0 => fr.arena(b, off),
+        _ => b.ins().iconst(ptr, 0),
+    };
+    args.push(scratch);
+    args.push(geom);
+    b.ins().call(fref, &args);
+    Ok(())
+}
+
+impl Frame<'_> {
+    /// The address of node `buf`'s buffer.
+    pub fn buffer(&self, b: &mut FunctionBuilder, buf: NodeId) -> Value {
+        match self.places[buf.index()] {
+            Some(Place::Slot(s)) => self.slot(b, s),
+            Some(Place::Arena(off)) => self.arena(b, off),
+            None => b.ins().iconst(types::I64, 0),
+        }
+    }
+
+    fn slot(&self, b: &mut FunctionBuilder, s: usize) -> Value {
+        let flags = MemFlagsData::trusted().with_readonly().with_can_move();
+        b.ins().load(types::I64, flags, self.slots, (s * 8) as i32)
+    }
+
+    /// The arena address `base + off`; the base is the last slot.
+    pub fn arena(&self, b: &mut FunctionBuilder, off: usize) -> Value {
+        let base = self.slot(b, self.arena_slot);
+        b.ins().iadd_imm_s(base, off as i64)
+    }
+}

@@ -1,0 +1,97 @@
+//! The Cranelift backend: a whole step graph as JIT-compiled kernels.
+//!
+//! `compile` runs fusion (`passes::fuse`), plans memory
+//! (`passes::memplan`), lowers every kernel to a Cranelift function
+//! (`lower`, generic over `cranelift_module::Module`) and finalizes them in
+//! a `JITModule`. [`Compiled::run`] binds the caller's buffers, calls the
+//! kernels in order and never allocates.
+//!
+//! Files: `expr` (loop specs: expression DAGs over affine loads),
+//! `emit_loop` (loop nests, `f32x4` + FMA), `math` (vector exp/log/tanh/
+//! sigmoid/sin/cos), `call` + `helpers` (matmul via `gemm`, conv via
+//! im2col + gemm, pooling, gather/scatter, argmax, random ops in Rust,
+//! called once per buffer), `lower`, `engine` (layout and run), `explain`.
+
+mod call;
+mod emit_loop;
+mod engine;
+mod explain;
+mod expr;
+mod helpers;
+mod lower;
+pub mod math;
+
+use cranelift_codegen::ir::Value;
+
+pub use engine::{compile, Compiled, In, Out, TensorSig};
+pub use explain::{explain, explain_text, KernelReport};
+
+/// Where a buffer lives at run time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// A caller's pointer: input `i` or output `i - inputs`.
+    Slot(usize),
+    /// A byte offset into the arena.
+    Arena(usize),
+}
+
+/// The function-level context of kernel emission.
+pub struct Frame<'a> {
+    /// The `slots` pointer argument.
+    pub slots: Value,
+    pub places: &'a [Option<Place>],
+    pub arena_slot: usize,
+}
+
+/// Code generation options.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Options {
+    /// Run Cranelift's IR verifier on every kernel (tests: on).
+    pub verify: bool,
+    /// Cranelift `opt_level = speed` rather than `none`.
+    pub optimize: bool,
+    /// Threads for matmul/conv (`gemm`'s rayon parallelism); 1 = none.
+    pub threads: usize,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            verify: false,
+            optimize: true,
+            threads: 1,
+        }
+    }
+}
+
+/// Why a graph could not be compiled or run.
+#[derive(Debug, thiserror::Error)]
+pub enum CodegenError {
+    #[error("this host is not supported by Cranelift: {0}")]
+    Host(String),
+    #[error("cranelift: {0}")]
+    Cranelift(String),
+    #[error("internal codegen error: {0}")]
+    Internal(String),
+    #[error("expected {expected} {what}, got {got}")]
+    Arity {
+        what: &'static str,
+        expected: usize,
+        got: usize,
+    },
+    #[error("{what} `{name}`: expected {expected} {dtype} elements, got {got} {got_dtype}")]
+    Binding {
+        what: &'static str,
+        name: String,
+        expected: usize,
+        dtype: crate::ir::DType,
+        got: usize,
+        got_dtype: crate::ir::DType,
+    },
+}
+
+impl From<cranelift_module::ModuleError> for CodegenError {
+    fn from(e: cranelift_module::ModuleError) -> CodegenError {
+        CodegenError::Cranelift(format!("{e:?}"))
+    }
+}

@@ -1,0 +1,192 @@
+//! Step graphs on demand: lowered and compiled once per (kind, batch
+//! size) — a data set whose size is not a multiple of the batch gets one
+//! more graph for its last, smaller batch — and fed from a [`Dataset`].
+
+use ndarray::{ArrayD, IxDyn};
+
+use super::data_block::Dataset;
+use super::engine::{Engine, Step, Tensors};
+use super::metrics::Running;
+use super::RuntimeError;
+use crate::ir::DType;
+use crate::lower::{lower_step, Field, Items, ParamSpec, StepKind, TrainSpec};
+use crate::syntax::ast;
+
+/// The step functions of one `train` (or `evaluate`) spec.
+pub struct Steps<'a> {
+    items: &'a Items<'a>,
+    spec: TrainSpec<'a>,
+    fields: Vec<Field>,
+    engine: &'a dyn Engine,
+    compiled: Vec<(StepKind, usize, Box<dyn Step>)>,
+    /// Every parameter and state of the train step, in lowering's order.
+    pub params: Vec<ParamSpec>,
+    /// The `lr` the program wrote.
+    pub base_lr: f64,
+}
+
+/// The fields a step sees, from a loaded data set.
+pub fn fields_of(data: &Dataset) -> Vec<Field> {
+    data.columns
+        .iter()
+        .map(|c| Field {
+            name: c.name.clone(),
+            shape: c.values.shape()[1..].to_vec(),
+            dtype: match c.dtype {
+                ast::DType::F32 => DType::F32,
+                ast::DType::I32 | ast::DType::U8 => DType::I32,
+            },
+        })
+        .collect()
+}
+
+impl<'a> Steps<'a> {
+    /// Nothing is lowered until a step is first run (or [`Steps::lower_train`]).
+    pub fn new(
+        items: &'a Items<'a>,
+        spec: TrainSpec<'a>,
+        fields: Vec<Field>,
+        engine: &'a dyn Engine,
+    ) -> Steps<'a> {
+        Steps {
+            items,
+            spec,
+            fields,
+            engine,
+            compiled: Vec::new(),
+            params: Vec::new(),
+            base_lr: 0.0,
+        }
+    }
+
+    /// Lowers and compiles the train step for `batch`, which fixes the
+    /// parameter list and the written `lr`.
+    pub fn lower_train(&mut self, batch: usize) -> Result<(), RuntimeError> {
+        let lowered = lower_step(self.items, &self.spec, &self.fields, batch, StepKind::Train)?;
+        self.params = lowered.params;
+        self.base_lr = lowered.base_lr;
+        let step = self.engine.compile(&lowered.graph)?;
+        self.compiled.push((StepKind::Train, batch, step));
+        Ok(())
+    }
+
+    pub fn metrics(&self) -> &[String] {
+        &self.spec.metrics
+    }
+
+    /// Runs the `kind` step for a batch of `batch` samples.
+    pub fn run(
+        &mut self,
+        kind: StepKind,
+        batch: usize,
+        inputs: &Tensors,
+    ) -> Result<Tensors, RuntimeError> {
+        let found = self
+            .compiled
+            .iter()
+            .position(|(k, b, _)| *k == kind && *b == batch);
+        let index = match found {
+            Some(i) => i,
+            None => {
+                let lowered = lower_step(self.items, &self.spec, &self.fields, batch, kind)?;
+                let step = self.engine.compile(&lowered.graph)?;
+                self.compiled.push((kind, batch, step));
+                self.compiled.len() - 1
+            }
+        };
+        Ok(self.compiled[index].2.run(inputs)?)
+    }
+
+    /// Runs the eval step over all of `data` with `state`; the running
+    /// sums are returned (whole-data-set metrics get predictions when
+    /// `keep_predictions`).
+    pub fn evaluate(
+        &mut self,
+        state: &mut Tensors,
+        data: &Dataset,
+        batch: usize,
+        keep_predictions: bool,
+    ) -> Result<Running, RuntimeError> {
+        let mut running = Running::default();
+        let order: Vec<usize> = (0..data.len).collect();
+        for rows in order.chunks(batch.max(1)) {
+            let part = data.select(rows);
+            let n = rows.len();
+            let added = feed(state, &part, &ones(n), 0.0, 0, 0);
+            let out = self.run(StepKind::Eval, n, state);
+            unfeed(state, &added);
+            let out = out?;
+            let sums = metric_sums(&out, self.metrics());
+            let kept = keep_predictions.then(|| pred_target(&out)).flatten();
+            running.add(n, scalar(&out, "loss"), &sums, kept);
+        }
+        Ok(running)
+    }
+}
+
+/// `[n]` ones: every sample weighs the same.
+pub fn ones(n: usize) -> ArrayD<f32> {
+    ArrayD::from_elem(IxDyn(&[n]), 1.0)
+}
+
+fn scalar_input(v: f32) -> ArrayD<f32> {
+    ArrayD::from_elem(IxDyn(&[]), v)
+}
+
+/// Adds a batch's fields and the per-step scalars to `state` (which holds
+/// the parameters), returning the names added so they can be removed.
+pub fn feed(
+    state: &mut Tensors,
+    batch: &Dataset,
+    weights: &ArrayD<f32>,
+    lr: f32,
+    t: u64,
+    seed: u32,
+) -> Vec<String> {
+    let mut added = Vec::new();
+    for c in &batch.columns {
+        state.insert(c.name.clone(), c.values.clone());
+        added.push(c.name.clone());
+    }
+    let scalars = [
+        ("weights", weights.clone()),
+        ("lr", scalar_input(lr)),
+        ("t", scalar_input(t as f32)),
+        ("seed", scalar_input(seed as f32)),
+        ("step", scalar_input(t as f32)),
+    ];
+    for (name, v) in scalars {
+        state.insert(name.to_string(), v);
+        added.push(name.to_string());
+    }
+    added
+}
+
+pub fn unfeed(state: &mut Tensors, added: &[String]) {
+    for name in added {
+        state.remove(name);
+    }
+}
+
+pub fn scalar(out: &Tensors, name: &str) -> f32 {
+    out.get(name)
+        .and_then(|a| a.iter().next().copied())
+        .unwrap_or(f32::NAN)
+}
+
+/// Per-sample metric outputs summed over the batch.
+pub fn metric_sums(out: &Tensors, metrics: &[String]) -> Vec<(String, f64)> {
+    metrics
+        .iter()
+        .filter_map(|m| {
+            let a = out.get(&format!("metric:{m}"))?;
+            let per_sample = a.len() / a.shape().first().copied().unwrap_or(1).max(1);
+            let sum: f64 = a.iter().map(|&v| f64::from(v)).sum();
+            Some((m.clone(), sum / per_sample.max(1) as f64))
+        })
+        .collect()
+}
+
+pub fn pred_target(out: &Tensors) -> Option<(ArrayD<f32>, ArrayD<f32>)> {
+    Some((out.get("pred")?.clone(), out.get("target")?.clone()))
+}
