@@ -75,7 +75,9 @@ pub fn broadcast<T: Float>(x: &ArrayD<T>, shape: &[usize]) -> ArrayD<T> {
 
 /// Same elements in row-major order.
 pub fn reshape<T: Float>(x: &ArrayD<T>, shape: &[usize]) -> ArrayD<T> {
-    ArrayD::from_shape_vec(IxDyn(shape), x.iter().copied().collect())
+    x.as_standard_layout()
+        .into_owned()
+        .into_shape_with_order(IxDyn(shape))
         .expect("shape rule checked element count")
 }
 
@@ -125,29 +127,40 @@ pub fn argmax<T: Float>(x: &ArrayD<T>, axis: usize) -> ArrayD<T> {
     })
 }
 
-/// `[..., R, C]` as `[batch, R, C]` (or `[batch, C, R]` when `t`).
+/// `[..., R, C]` as a `[batch, R, C]` view (`[batch, C, R]` when `t`),
+/// copying only when `x` is not in row-major layout.
 fn batched<T: Float>(x: &ArrayD<T>, t: bool) -> Array3<T> {
-    let mut v = x.view();
-    let n = v.ndim();
+    let n = x.ndim();
+    let (r, c) = (x.shape()[n - 2], x.shape()[n - 1]);
+    let batch = x.len() / (r * c).max(1);
+    let mut m = x
+        .as_standard_layout()
+        .into_owned()
+        .into_shape_with_order((batch, r, c))
+        .expect("element count preserved");
     if t {
-        v.swap_axes(n - 2, n - 1);
+        m.swap_axes(1, 2);
     }
-    let (r, c) = (v.shape()[n - 2], v.shape()[n - 1]);
-    let batch = v.len() / (r * c).max(1);
-    Array3::from_shape_vec((batch, r, c), v.iter().copied().collect())
-        .expect("element count preserved")
+    m
 }
 
 /// `a: [..., M, K]`, `b: [..., K, N]` -> `[..., M, N]`, one plain matrix
-/// product per leading index.
+/// product per leading index (transposes are strided views, not copies).
 pub fn matmul<T: Float>(a: &ArrayD<T>, b: &ArrayD<T>, ta: bool, tb: bool) -> ArrayD<T> {
     let (a3, b3) = (batched(a, ta), batched(b, tb));
     let (batch, m, n) = (a3.shape()[0], a3.shape()[1], b3.shape()[2]);
+    let lead = &a.shape()[..a.ndim() - 2];
+    let shape = [lead, &[m, n]].concat();
+    if batch == 1 {
+        let prod = a3.index_axis(Axis(0), 0).dot(&b3.index_axis(Axis(0), 0));
+        return reshape(&prod.into_dyn(), &shape);
+    }
     let mut out = Array3::zeros((batch, m, n));
     for i in 0..batch {
         let prod: Array2<T> = a3.slice(s![i, .., ..]).dot(&b3.slice(s![i, .., ..]));
         out.slice_mut(s![i, .., ..]).assign(&prod);
     }
-    let lead = &a.shape()[..a.ndim() - 2];
-    reshape(&out.into_dyn(), &[lead, &[m, n]].concat())
+    out.into_dyn()
+        .into_shape_with_order(IxDyn(&shape))
+        .expect("size")
 }

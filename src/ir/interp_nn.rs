@@ -1,13 +1,13 @@
 //! Reference kernels for convolution, pooling, one-hot, gather/scatter and
 //! the random ops.
 //!
-//! Convolution and its two gradients share one loop, [`conv_taps`], that
-//! visits every (input, weight, output) index triple that multiplies
-//! together; each kernel is then a one-line accumulation, so the three
-//! cannot disagree about padding or stride. Pooling does the same with
+//! Convolution and its two gradients are matrix products over im2col
+//! patches; im2col and its adjoint col2im share one loop, [`conv_taps`],
+//! that visits every in-bounds (patch entry, input position) pair, so the
+//! three cannot disagree about padding or stride. Pooling does the same with
 //! [`pool_windows`].
 
-use ndarray::{ArrayD, Dimension, IxDyn};
+use ndarray::{Array2, ArrayD, Dimension, IxDyn};
 
 use super::interp::{lit, Float};
 use super::rng;
@@ -40,20 +40,29 @@ fn dims4(a: &ArrayD<impl Float>) -> [usize; 4] {
     <[usize; 4]>::try_from(a.shape()).expect("shape rule checked rank 4")
 }
 
-/// Calls `visit(x_index, w_index, y_index)` for every in-bounds tap
-/// `y[b, f, oh, ow] += x[b, c, oh*S + kh - P, ow*S + kw - P] * w[f, c, kh, kw]`.
-fn conv_taps(g: &Conv, mut visit: impl FnMut([usize; 4], [usize; 4], [usize; 4])) {
+/// Calls `visit(at, x_offset)` for every in-bounds tap of the convolution:
+/// `at` is the offset of entry `(row, col)` of the im2col matrix
+/// `[C*KH*KW, B*OH*OW]`, where `row = (c, kh, kw)` indexes a weight column
+/// of `w: [F, C*KH*KW]` and `col = (b, oh, ow)` an output position, and
+/// `x_offset` is the row-major offset of
+/// `x[b, c, oh*S + kh - P, ow*S + kw - P]`. Taps that fall in the padding
+/// are not visited (they multiply zeros).
+fn conv_taps(g: &Conv, mut visit: impl FnMut(usize, usize)) {
     let [batch, chans, h, w] = g.x;
-    let [filters, _, kh, kw] = g.w;
+    let [_, _, kh, kw] = g.w;
     let [_, _, oh, ow] = g.y;
-    for (b, f, c) in grid3(batch, filters, chans) {
-        for (i, j) in (0..oh).flat_map(|i| (0..ow).map(move |j| (i, j))) {
-            for (p, q) in (0..kh).flat_map(|p| (0..kw).map(move |q| (p, q))) {
-                let (r, s) = (i * g.stride + p, j * g.stride + q);
-                let inside = (g.pad..h + g.pad).contains(&r) && (g.pad..w + g.pad).contains(&s);
-                if inside {
-                    visit([b, c, r - g.pad, s - g.pad], [f, c, p, q], [b, f, i, j]);
-                }
+    let cols = batch * oh * ow;
+    for (c, p, q) in grid3(chans, kh, kw) {
+        let row = (c * kh + p) * kw + q;
+        for (b, i, j) in grid3(batch, oh, ow) {
+            let (r, s) = (i * g.stride + p, j * g.stride + q);
+            let inside = (g.pad..h + g.pad).contains(&r) && (g.pad..w + g.pad).contains(&s);
+            if inside {
+                let col = (b * oh + i) * ow + j;
+                visit(
+                    row * cols + col,
+                    ((b * chans + c) * h + r - g.pad) * w + s - g.pad,
+                );
             }
         }
     }
@@ -63,15 +72,63 @@ fn grid3(a: usize, b: usize, c: usize) -> impl Iterator<Item = (usize, usize, us
     (0..a).flat_map(move |i| (0..b).flat_map(move |j| (0..c).map(move |k| (i, j, k))))
 }
 
-/// `x: [B, C, H, W]`, `w: [F, C, KH, KW]` -> `[B, F, OH, OW]`.
-pub fn conv2d<T: Float>(x: &ArrayD<T>, w: &ArrayD<T>, stride: usize, pad: usize) -> ArrayD<T> {
-    let g = Conv::new(dims4(x), dims4(w), stride, pad);
-    let mut y = ArrayD::zeros(IxDyn(&g.y));
-    conv_taps(&g, |xi, wi, yi| y[&yi[..]] += x[&xi[..]] * w[&wi[..]]);
-    y
+/// im2col: `x: [B, C, H, W]` -> `cols: [C*KH*KW, B*OH*OW]`, each column
+/// the input patch one output position sees (zeros in the padding).
+fn im2col<T: Float>(x: &ArrayD<T>, g: &Conv) -> Array2<T> {
+    let rows = g.x[1] * g.w[2] * g.w[3];
+    let cols = g.y[0] * g.y[2] * g.y[3];
+    let xs = flat(x);
+    let mut out = vec![T::zero(); rows * cols];
+    conv_taps(g, |at, xo| out[at] = xs[xo]);
+    Array2::from_shape_vec((rows, cols), out).expect("im2col size")
 }
 
-/// `dy: [B, F, OH, OW]`, `w: [F, C, KH, KW]` -> `dx: [B, C, H, W]`.
+/// col2im, the adjoint of [`im2col`]: adds each column entry back into
+/// the input position it was copied from. `cols: [C*KH*KW, B*OH*OW]`.
+fn col2im<T: Float>(cols: &Array2<T>, g: &Conv) -> ArrayD<T> {
+    let cs = match cols.as_slice() {
+        Some(s) => std::borrow::Cow::Borrowed(s),
+        None => std::borrow::Cow::Owned(cols.iter().copied().collect()),
+    };
+    let mut dx = vec![T::zero(); g.x.iter().product()];
+    conv_taps(g, |at, xo| dx[xo] += cs[at]);
+    ArrayD::from_shape_vec(IxDyn(&g.x), dx).expect("col2im size")
+}
+
+/// `[B, F, OH, OW]` <-> `[F, B*OH*OW]`, the layout of im2col's products.
+fn to_fcols<T: Float>(y: &ArrayD<T>) -> Array2<T> {
+    let [b, f, oh, ow] = dims4(y);
+    let v = y
+        .view()
+        .into_shape_with_order((b, f, oh * ow))
+        .expect("rank 4");
+    let v = v.permuted_axes([1, 0, 2]);
+    Array2::from_shape_vec((f, b * oh * ow), v.iter().copied().collect()).expect("size")
+}
+
+fn from_fcols<T: Float>(m: Array2<T>, y: [usize; 4]) -> ArrayD<T> {
+    let [b, f, oh, ow] = y;
+    let v = m.into_shape_with_order((f, b, oh * ow)).expect("size");
+    let v = v.permuted_axes([1, 0, 2]);
+    let v = v.as_standard_layout().into_owned();
+    v.into_shape_with_order(IxDyn(&y)).expect("size")
+}
+
+fn weight_matrix<T: Float>(w: &ArrayD<T>) -> Array2<T> {
+    let [f, c, kh, kw] = dims4(w);
+    let w = w.as_standard_layout().into_owned();
+    w.into_shape_with_order((f, c * kh * kw)).expect("rank 4")
+}
+
+/// `x: [B, C, H, W]`, `w: [F, C, KH, KW]` -> `[B, F, OH, OW]`:
+/// `y[F, B*OH*OW] = w[F, C*KH*KW] . im2col(x)`.
+pub fn conv2d<T: Float>(x: &ArrayD<T>, w: &ArrayD<T>, stride: usize, pad: usize) -> ArrayD<T> {
+    let g = Conv::new(dims4(x), dims4(w), stride, pad);
+    from_fcols(weight_matrix(w).dot(&im2col(x, &g)), g.y)
+}
+
+/// `dy: [B, F, OH, OW]`, `w: [F, C, KH, KW]` -> `dx: [B, C, H, W]`:
+/// `dx = col2im(w^T[C*KH*KW, F] . dy[F, B*OH*OW])`.
 pub fn conv2d_grad_input<T: Float>(
     dy: &ArrayD<T>,
     w: &ArrayD<T>,
@@ -81,12 +138,11 @@ pub fn conv2d_grad_input<T: Float>(
 ) -> ArrayD<T> {
     let ([b, ..], w4) = (dims4(dy), dims4(w));
     let g = Conv::new([b, w4[1], hw[0], hw[1]], w4, stride, pad);
-    let mut dx = ArrayD::zeros(IxDyn(&g.x));
-    conv_taps(&g, |xi, wi, yi| dx[&xi[..]] += dy[&yi[..]] * w[&wi[..]]);
-    dx
+    col2im(&weight_matrix(w).t().dot(&to_fcols(dy)), &g)
 }
 
-/// `x: [B, C, H, W]`, `dy: [B, F, OH, OW]` -> `dw: [F, C, KH, KW]`.
+/// `x: [B, C, H, W]`, `dy: [B, F, OH, OW]` -> `dw: [F, C, KH, KW]`:
+/// `dw[F, C*KH*KW] = dy[F, B*OH*OW] . im2col(x)^T`.
 pub fn conv2d_grad_weight<T: Float>(
     x: &ArrayD<T>,
     dy: &ArrayD<T>,
@@ -96,29 +152,25 @@ pub fn conv2d_grad_weight<T: Float>(
 ) -> ArrayD<T> {
     let (x4, dy4) = (dims4(x), dims4(dy));
     let g = Conv::new(x4, [dy4[1], x4[1], khw[0], khw[1]], stride, pad);
-    let mut dw = ArrayD::zeros(IxDyn(&g.w));
-    conv_taps(&g, |xi, wi, yi| dw[&wi[..]] += x[&xi[..]] * dy[&yi[..]]);
-    dw
+    let dw = to_fcols(dy).dot(&im2col(x, &g).t());
+    dw.into_shape_with_order(IxDyn(&g.w)).expect("size")
 }
 
-/// Calls `visit(y_index, window)` for every output of a `size`x`size`
-/// pooling of `x: [B, C, H, W]`, the window's input indices in row-major order.
-fn pool_windows(
-    x: [usize; 4],
-    size: usize,
-    stride: usize,
-    mut visit: impl FnMut([usize; 4], &[[usize; 4]]),
-) {
+/// Calls `visit(y_offset, window)` for every output of a `size`x`size`
+/// pooling of `x: [B, C, H, W]`: the output's row-major offset in
+/// `[B, C, OH, OW]` and its window's input offsets, in row-major order.
+fn pool_windows(x: [usize; 4], size: usize, stride: usize, mut visit: impl FnMut(usize, &[usize])) {
     let [batch, chans, h, w] = x;
     let (oh, ow) = ((h - size) / stride + 1, (w - size) / stride + 1);
     let mut window = Vec::with_capacity(size * size);
     for (b, c, i) in grid3(batch, chans, oh) {
+        let plane = (b * chans + c) * h * w;
         for j in 0..ow {
             window.clear();
             for (p, q) in (0..size).flat_map(|p| (0..size).map(move |q| (p, q))) {
-                window.push([b, c, i * stride + p, j * stride + q]);
+                window.push(plane + (i * stride + p) * w + j * stride + q);
             }
-            visit([b, c, i, j], &window);
+            visit(((b * chans + c) * oh + i) * ow + j, &window);
         }
     }
 }
@@ -132,24 +184,37 @@ fn pool_shape(x: [usize; 4], size: usize, stride: usize) -> [usize; 4] {
     ]
 }
 
-/// The first maximal index of a window.
-fn first_max<T: Float>(x: &ArrayD<T>, window: &[[usize; 4]]) -> [usize; 4] {
+/// The first maximal offset of a window.
+fn first_max<T: Float>(xs: &[T], window: &[usize]) -> usize {
     let mut best = window[0];
-    for idx in window {
-        if x[&idx[..]] > x[&best[..]] {
-            best = *idx;
+    for &i in window {
+        if xs[i] > xs[best] {
+            best = i;
         }
     }
     best
 }
 
+/// A row-major copy of `x`'s elements (a borrow when already row-major).
+fn flat<T: Float>(x: &ArrayD<T>) -> std::borrow::Cow<'_, [T]> {
+    match x.as_slice() {
+        Some(s) => std::borrow::Cow::Borrowed(s),
+        None => std::borrow::Cow::Owned(x.iter().copied().collect()),
+    }
+}
+
+fn shaped<T: Float>(shape: [usize; 4], values: Vec<T>) -> ArrayD<T> {
+    ArrayD::from_shape_vec(IxDyn(&shape), values).expect("pool size")
+}
+
 /// `x: [B, C, H, W]` -> `[B, C, OH, OW]`.
 pub fn maxpool2d<T: Float>(x: &ArrayD<T>, size: usize, stride: usize) -> ArrayD<T> {
-    let mut y = ArrayD::zeros(IxDyn(&pool_shape(dims4(x), size, stride)));
-    pool_windows(dims4(x), size, stride, |yi, win| {
-        y[&yi[..]] = x[&first_max(x, win)[..]];
+    let (shape, xs) = (pool_shape(dims4(x), size, stride), flat(x));
+    let mut y = vec![T::zero(); shape.iter().product()];
+    pool_windows(dims4(x), size, stride, |yo, win| {
+        y[yo] = xs[first_max(&xs, win)]
     });
-    y
+    shaped(shape, y)
 }
 
 /// `x: [B, C, H, W]`, `dy: [B, C, OH, OW]` -> `dx: [B, C, H, W]`.
@@ -159,21 +224,23 @@ pub fn maxpool2d_grad<T: Float>(
     size: usize,
     stride: usize,
 ) -> ArrayD<T> {
-    let mut dx = ArrayD::zeros(x.raw_dim());
-    pool_windows(dims4(x), size, stride, |yi, win| {
-        dx[&first_max(x, win)[..]] += dy[&yi[..]];
+    let (xs, dys) = (flat(x), flat(dy));
+    let mut dx = vec![T::zero(); x.len()];
+    pool_windows(dims4(x), size, stride, |yo, win| {
+        dx[first_max(&xs, win)] += dys[yo]
     });
-    dx
+    shaped(dims4(x), dx)
 }
 
 /// `x: [B, C, H, W]` -> `[B, C, OH, OW]`.
 pub fn avgpool2d<T: Float>(x: &ArrayD<T>, size: usize, stride: usize) -> ArrayD<T> {
     let inv = lit::<T>(1.0 / (size * size) as f64);
-    let mut y = ArrayD::zeros(IxDyn(&pool_shape(dims4(x), size, stride)));
-    pool_windows(dims4(x), size, stride, |yi, win| {
-        y[&yi[..]] = win.iter().fold(T::zero(), |acc, i| acc + x[&i[..]]) * inv;
+    let (shape, xs) = (pool_shape(dims4(x), size, stride), flat(x));
+    let mut y = vec![T::zero(); shape.iter().product()];
+    pool_windows(dims4(x), size, stride, |yo, win| {
+        y[yo] = win.iter().fold(T::zero(), |acc, &i| acc + xs[i]) * inv;
     });
-    y
+    shaped(shape, y)
 }
 
 /// `dy: [B, C, OH, OW]` -> `dx: [B, C, H, W]`.
@@ -185,13 +252,15 @@ pub fn avgpool2d_grad<T: Float>(
 ) -> ArrayD<T> {
     let [b, c, ..] = dims4(dy);
     let inv = lit::<T>(1.0 / (size * size) as f64);
-    let mut dx = ArrayD::zeros(IxDyn(&[b, c, hw[0], hw[1]]));
-    pool_windows([b, c, hw[0], hw[1]], size, stride, |yi, win| {
-        for i in win {
-            dx[&i[..]] += dy[&yi[..]] * inv;
+    let x = [b, c, hw[0], hw[1]];
+    let dys = flat(dy);
+    let mut dx = vec![T::zero(); x.iter().product()];
+    pool_windows(x, size, stride, |yo, win| {
+        for &i in win {
+            dx[i] += dys[yo] * inv;
         }
     });
-    dx
+    shaped(x, dx)
 }
 
 /// An integer carried in a float array, or `None` when not a valid index

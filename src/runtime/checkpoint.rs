@@ -5,6 +5,7 @@
 //! directory, which is flushed to disk, renamed over the target, and the
 //! directory is synced, so a crash leaves either the old checkpoint or the
 //! new one, never half of one; on failure the temporary file is removed.
+//! A missing directory is created.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -102,6 +103,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| {
+        std::fs::create_dir_all(&dir)?;
         let mut file = std::fs::File::create(&tmp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
@@ -116,6 +118,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// A checkpoint read back: tensors by name and the position.
+#[derive(Debug)]
 pub struct Loaded {
     pub tensors: HashMap<String, ArrayD<f32>>,
     pub pos: Position,

@@ -1,7 +1,7 @@
 //! The training protocol: a `train` block's settings read into plain data.
 //!
-//! `loss` and `optimizer` stay expressions (lowering compiles them into
-//! the step graph, with `metrics` and `regularize`); everything else — how
+//! `loss`, `optimizer` and `regularize` are compiled into the step graph
+//! (`lower::train_spec` reads them); everything else — how
 //! many epochs, batching, validation, schedules, early stopping, class
 //! weights, augmentation, checkpoints — is run by the runtime around the
 //! step and is parsed here. Every setting error is located at the setting.
@@ -9,7 +9,6 @@
 use std::path::PathBuf;
 
 use crate::diag::{Diagnostic, Span};
-use crate::lower::TrainSpec;
 use crate::syntax::ast::{Expr, ExprKind, Setting, TrainDef, UnOp};
 
 /// A setting that cannot be used, located in the program.
@@ -84,19 +83,11 @@ pub struct Protocol {
     pub metrics: Vec<String>,
     pub schedule: Option<Schedule>,
     pub early_stopping: Option<EarlyStopping>,
-    pub regularize: Option<(String, f64)>,
     pub class_weights: Option<Vec<f32>>,
     pub augment: Vec<Augment>,
     pub checkpoint: Option<PathBuf>,
     /// Where the loss setting is, for errors about the run as a whole.
     pub span: Span,
-}
-
-impl Protocol {
-    /// The metrics the step graph computes per sample.
-    pub fn per_sample_metrics(&self) -> Vec<String> {
-        per_sample(&self.metrics)
-    }
 }
 
 /// The metrics of a list that are per-sample functions.
@@ -110,22 +101,6 @@ pub fn per_sample(metrics: &[String]) -> Vec<String> {
 
 fn setting<'a>(settings: &'a [Setting], key: &str) -> Option<&'a Setting> {
     settings.iter().find(|s| s.key.name == key)
-}
-
-/// The step's part of a `train` block.
-pub fn train_spec<'a>(def: &'a TrainDef, protocol: &Protocol) -> Result<TrainSpec<'a>> {
-    let need = |k: &str| {
-        setting(&def.settings, k)
-            .map(|s| &s.value)
-            .ok_or_else(|| SettingError::at(def.span, format!("the train block needs `{k} = ...`")))
-    };
-    Ok(TrainSpec {
-        model: &def.model.name,
-        loss: need("loss")?,
-        optimizer: need("optimizer")?,
-        metrics: protocol.per_sample_metrics(),
-        regularize: protocol.regularize.clone(),
-    })
 }
 
 /// Reads every runtime setting of a `train` block.
@@ -153,7 +128,6 @@ pub fn protocol(def: &TrainDef) -> Result<Protocol> {
         metrics: get("metrics").map(names).transpose()?.unwrap_or_default(),
         schedule: get("schedule").map(|e| schedule(e, epochs)).transpose()?,
         early_stopping: get("early_stopping").map(early_stopping).transpose()?,
-        regularize: get("regularize").map(regularize).transpose()?,
         class_weights: get("class_weights").map(numbers).transpose()?,
         augment: get("augment").map(augment).transpose()?.unwrap_or_default(),
         checkpoint: get("checkpoint")
@@ -342,14 +316,6 @@ fn early_stopping(e: &Expr) -> Result<EarlyStopping> {
         patience: c.num(1, "patience", Some(3.0))? as usize,
         restore_best: c.flag("restore_best", false)?,
     })
-}
-
-fn regularize(e: &Expr) -> Result<(String, f64)> {
-    let c = Call::of(e)?;
-    match c.name {
-        "l1" | "l2" => Ok((c.name.to_string(), c.num(0, "factor", None)?)),
-        _ => Err(c.unknown("regularizer", "`l1(...)` or `l2(...)`")),
-    }
 }
 
 fn augment(e: &Expr) -> Result<Vec<Augment>> {

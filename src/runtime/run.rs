@@ -85,7 +85,8 @@ pub fn run_program(
         });
     };
     let protocol = protocol::protocol(def)?;
-    let spec = protocol::train_spec(def, &protocol)?;
+    let mut spec = crate::lower::train_spec(def)?;
+    spec.metrics = per_sample(&spec.metrics);
     let roles = roles(spec.loss, spec.model);
     let mut loader = DataLoader::new(&items, &options.base_dir);
     let data = loader.load(&def.data.name, def.data.span)?;
@@ -168,8 +169,8 @@ fn run_evaluation(
         None => Vec::new(),
     };
     let data = loader.load(&e.data.name, e.data.span)?;
-    let mut spec = protocol::train_spec(def, protocol)?;
-    spec.metrics = per_sample(&metrics);
+    let mut spec = crate::lower::eval_spec(def, e)?;
+    spec.metrics = per_sample(&spec.metrics);
     let roles = roles(spec.loss, spec.model);
     let mut steps = Steps::new(items, spec, fields_of(&data), engine);
     evaluate(
