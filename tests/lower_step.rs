@@ -68,8 +68,6 @@ fn spec<'a>(t: &'a TrainDef) -> TrainSpec<'a> {
         optimizer: get("optimizer"),
         metrics: vec!["abs_err".into()],
         regularize: Some(("l2".into(), 1e-4)),
-        baselines: Vec::new(),
-        external: Vec::new(),
     }
 }
 

@@ -9,7 +9,8 @@ mod run_step;
 use std::collections::HashMap;
 
 use dlc::lower::{
-    baseline_fields, data_fields, eval_spec, train_spec, Field, Items, StepKind, TrainSpec,
+    baseline_fields, data_fields, eval_spec, lower_eval_step, train_spec, Baselines, Field, Items,
+    StepKind,
 };
 use ndarray::ArrayD;
 use run_step::*;
@@ -89,19 +90,27 @@ fn run_example_with(
     let mut data = synthetic_data(&train.graph, 2, &mut rng);
     adjust(&mut data);
 
-    let mut eval_spec = match eval_def(&parsed) {
-        Some(e) => eval_spec(t, e).expect("eval spec"),
-        None => train_spec(t).expect("train spec"),
+    let (eval_spec, mut baselines, eval_fields) = match eval_def(&parsed) {
+        Some(e) => (
+            eval_spec(t, e).expect("eval spec"),
+            dlc::lower::baselines(e).expect("baselines"),
+            data_fields(data_def(&parsed, &e.data.name)).expect("fields"),
+        ),
+        None => (
+            train_spec(t).expect("train spec"),
+            Baselines {
+                exprs: Vec::new(),
+                external: Vec::new(),
+            },
+            fields.clone(),
+        ),
     };
-    eval_spec.external = external_fields(&parsed, &eval_spec);
-    let eval_fields = match eval_def(&parsed) {
-        Some(e) => data_fields(data_def(&parsed, &e.data.name)).expect("fields"),
-        None => fields.clone(),
-    };
-    let eval = lower(&items, &eval_spec, &eval_fields, batch, StepKind::Eval);
+    baselines.external = external_fields(&parsed, &baselines);
+    let eval = lower_eval_step(&items, &eval_spec, &baselines, &eval_fields, batch)
+        .unwrap_or_else(|e| panic!("{name}: lowering eval: {e}"));
     let out = run_once(&eval, &synthetic_data(&eval.graph, 2, &mut rng));
     assert!(out["loss"][[]].is_finite(), "{name}: eval loss");
-    for k in 0..eval_spec.baselines.len() {
+    for k in 0..baselines.exprs.len() {
         assert!(out[&format!("baseline:{k}:loss")][[]].is_finite());
     }
     for m in &eval_spec.metrics {
@@ -123,8 +132,8 @@ fn run_example_with(
 }
 
 /// The other data sets' fields the baselines name, as 5 samples each.
-fn external_fields(parsed: &dlc::driver::Parsed, spec: &TrainSpec) -> Vec<Field> {
-    baseline_fields(spec)
+fn external_fields(parsed: &dlc::driver::Parsed, baselines: &Baselines) -> Vec<Field> {
+    baseline_fields(baselines)
         .into_iter()
         .map(|(d, f)| {
             let field = data_fields(data_def(parsed, &d))
@@ -218,11 +227,17 @@ fn gdp_baselines_are_the_training_mean_and_the_last_value() {
     let parsed = parse("gdp_rnn.dlm", example("gdp_rnn"));
     let items = Items::new(&parsed.files);
     let t = train_def(&parsed);
-    let mut spec = eval_spec(t, eval_def(&parsed).expect("evaluate")).expect("spec");
-    assert_eq!(baseline_fields(&spec), [("gdp_train".into(), "y".into())]);
-    spec.external = external_fields(&parsed, &spec);
+    let e = eval_def(&parsed).expect("evaluate");
+    let spec = eval_spec(t, e).expect("spec");
+    let mut baselines = dlc::lower::baselines(e).expect("baselines");
+    assert_eq!(
+        baseline_fields(&baselines),
+        [("gdp_train".into(), "y".into())]
+    );
+    baselines.external = external_fields(&parsed, &baselines);
     let fields = data_fields(data_def(&parsed, "gdp_test")).expect("fields");
-    let step = lower(&items, &spec, &fields, 3, StepKind::Eval);
+    let step = lower_eval_step(&items, &spec, &baselines, &fields, 3).expect("eval step");
+    dlc::ir::verify::verify(&step.graph).expect("verified");
     let mut data = synthetic_data(&step.graph, 2, &mut Rng::new(3));
     let train_y = data["gdp_train.y"].clone();
     let out = run_once(&step, &data);

@@ -9,27 +9,58 @@
 //! prediction's shape.
 
 use crate::ir::{DType, InputKind, NodeId};
-use crate::syntax::ast::{Expr, ExprKind, IndexItem};
+use crate::syntax::ast::{EvalDef, Expr, ExprKind, IndexItem};
 
 use super::eval::Lowerer;
-use super::step::{batch_loss, metric, LossCall, TrainSpec};
+use super::step::{batch_loss, metric, Field, LossCall, TrainSpec};
 use super::value::{Frame, Val};
 use super::{LowerError, Result};
 
+/// An `evaluate` block's baselines and the whole fields they read.
+pub struct Baselines<'a> {
+    /// The `baselines = [...]` expressions, in order.
+    pub exprs: Vec<&'a Expr>,
+    /// The whole fields of other data sets the expressions name, as
+    /// `gdp_train.y`, with their *full* shapes (sample count first); each
+    /// is an input of the eval step under that name. The caller fills this
+    /// from [`baseline_fields`].
+    pub external: Vec<Field>,
+}
+
+/// The baselines of an `evaluate` block (none when it names none), with
+/// `external` left empty.
+pub fn baselines(e: &EvalDef) -> Result<Baselines<'_>> {
+    let mut exprs = Vec::new();
+    if let Some(s) = e.settings.iter().find(|s| s.key.name == "baselines") {
+        let ExprKind::List(items) = &s.value.kind else {
+            return Err(LowerError::at(
+                s.value.span,
+                "baselines are a list: `[mean(d.y)]`",
+            ));
+        };
+        exprs = items.iter().collect();
+    }
+    Ok(Baselines {
+        exprs,
+        external: Vec::new(),
+    })
+}
+
 /// Adds `baseline:<k>`, `baseline:<k>:loss` and `baseline:<k>:metric:<m>`
-/// to the eval step for every baseline of `spec`.
+/// to the eval step for every baseline.
 pub(super) fn lower_baselines(
     lw: &mut Lowerer,
     spec: &TrainSpec,
+    baselines: &Baselines,
     call: &LossCall,
     frame: &mut Frame,
     weights: NodeId,
 ) -> Result<()> {
-    for f in &spec.external {
+    for f in &baselines.external {
         let node = lw.g.input(&f.name, InputKind::Data, &f.shape, f.dtype)?;
         frame.vars.insert(f.name.clone(), Val::Tensor(node));
     }
-    for (k, b) in spec.baselines.iter().enumerate() {
+    for (k, b) in baselines.exprs.iter().enumerate() {
         let v = lw.expr(b, frame)?;
         let v = lw.tensor(v, b.span)?;
         let v = match lw.g.node(v).dtype {
@@ -60,11 +91,11 @@ pub(super) fn lower_baselines(
     Ok(())
 }
 
-/// The `data.field` names the baselines of `spec` refer to, in order of
-/// first use, without repeats: what [`TrainSpec::external`] must hold.
-pub fn baseline_fields(spec: &TrainSpec) -> Vec<(String, String)> {
+/// The `(data, field)` pairs the baselines refer to, in order of first
+/// use, without repeats: what [`Baselines::external`] must hold.
+pub fn baseline_fields(baselines: &Baselines) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for b in &spec.baselines {
+    for b in &baselines.exprs {
         field_refs(b, &mut out);
     }
     out

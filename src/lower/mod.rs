@@ -18,8 +18,11 @@
 //! let items = Items::new(&parsed.files);
 //! let spec = train_spec(train_def)?;                  // or eval_spec(train_def, eval_def)
 //! let fields = data_fields(data_def)?;                // per-sample shapes, N dropped
-//! // eval only: spec.external = whole fields named by baseline_fields(&spec)
 //! let step = lower_step(&items, &spec, &fields, batch, StepKind::Train)?;
+//! // an eval step that also scores an evaluate block's baselines:
+//! let mut b = baselines(eval_def)?;
+//! b.external = /* whole fields named by baseline_fields(&b) */;
+//! let eval = lower_eval_step(&items, &spec, &b, &fields, batch)?;
 //! ```
 //!
 //! Files: `eval.rs` (expressions, blocks, calls), `sequence.rs` (indexing,
@@ -44,11 +47,13 @@ use crate::diag::{FileId, Span};
 use crate::ir::IrError;
 use crate::syntax::ast::{DataDef, Def, Item, OptimizerDef, Program};
 
-pub use baseline::baseline_fields;
+pub use baseline::{baseline_fields, baselines, Baselines};
 pub use init::{init_value, Init};
 pub use spec::{data_fields, eval_spec, train_spec};
 pub use statics::broadcast_shape;
-pub use step::{lower_step, Field, ParamKind, ParamSpec, StepGraph, StepKind, TrainSpec};
+pub use step::{
+    lower_eval_step, lower_step, Field, ParamKind, ParamSpec, StepGraph, StepKind, TrainSpec,
+};
 
 /// Every definition of a program (standard library and user file) by name.
 pub struct Items<'a> {

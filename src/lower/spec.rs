@@ -26,29 +26,17 @@ pub fn train_spec(t: &TrainDef) -> Result<TrainSpec<'_>> {
         optimizer: required(&t.settings, "optimizer", t.span)?,
         metrics: metric_names(setting(&t.settings, "metrics"))?,
         regularize: regularize(setting(&t.settings, "regularize"))?,
-        baselines: Vec::new(),
-        external: Vec::new(),
     })
 }
 
 /// The step specification of `evaluate`: the loss and optimizer of the
 /// program's `train` block, with the `evaluate` block's metrics (or the
-/// `train` block's when it names none) and baselines. The caller fills
-/// `external` with the fields [`baseline_fields`](super::baseline_fields)
-/// names.
+/// `train` block's when it names none). Its baselines are read by
+/// [`baselines`](super::baselines).
 pub fn eval_spec<'a>(t: &'a TrainDef, e: &'a EvalDef) -> Result<TrainSpec<'a>> {
     let mut spec = train_spec(t)?;
     if let Some(m) = setting(&e.settings, "metrics") {
         spec.metrics = metric_names(Some(m))?;
-    }
-    if let Some(b) = setting(&e.settings, "baselines") {
-        let ExprKind::List(items) = &b.kind else {
-            return Err(LowerError::at(
-                b.span,
-                "baselines are a list: `[mean(d.y)]`",
-            ));
-        };
-        spec.baselines = items.iter().collect();
     }
     spec.model = &e.model.name;
     Ok(spec)

@@ -11,13 +11,15 @@
 //!   two arguments), `metric:<name>` (per sample), and `update:<name>` for
 //!   the next value of every parameter and state; the eval step also has
 //!   `baseline:<k>`, `baseline:<k>:loss` and `baseline:<k>:metric:<name>`
-//!   for the `k`-th baseline (see `baseline.rs`).
+//!   for the `k`-th baseline when lowered by `lower_eval_step`
+//!   (see `baseline.rs`).
 
 use crate::diag::Span;
 use crate::ir::{DType, Graph, InputKind, NodeId};
 use crate::passes;
 use crate::syntax::ast::{Def, Expr, ExprKind, OptimizerDef, Stmt};
 
+use super::baseline::Baselines;
 use super::eval::Lowerer;
 use super::init::Init;
 use super::value::{Frame, Val};
@@ -69,14 +71,6 @@ pub struct TrainSpec<'a> {
     pub metrics: Vec<String>,
     /// `l1` or `l2` with its factor.
     pub regularize: Option<(String, f64)>,
-    /// An `evaluate` block's `baselines`: predictions computed from the
-    /// batch or from whole fields of other data sets.
-    pub baselines: Vec<&'a Expr>,
-    /// The whole fields of other data sets that `baselines` name, as
-    /// `gdp_train.y`, with their *full* shapes (sample count first); each
-    /// is an input of the eval step under that name. See
-    /// [`baseline_fields`](super::baseline_fields).
-    pub external: Vec<Field>,
 }
 
 /// A lowered step function and what its inputs are.
@@ -91,6 +85,29 @@ pub struct StepGraph {
 pub fn lower_step(
     items: &Items,
     spec: &TrainSpec,
+    fields: &[Field],
+    batch: usize,
+    kind: StepKind,
+) -> Result<StepGraph> {
+    lower_step_with(items, spec, None, fields, batch, kind)
+}
+
+/// Lowers the eval step of `spec` with an `evaluate` block's baselines
+/// scored beside the model (outputs `baseline:<k>...`).
+pub fn lower_eval_step(
+    items: &Items,
+    spec: &TrainSpec,
+    baselines: &Baselines,
+    fields: &[Field],
+    batch: usize,
+) -> Result<StepGraph> {
+    lower_step_with(items, spec, Some(baselines), fields, batch, StepKind::Eval)
+}
+
+fn lower_step_with(
+    items: &Items,
+    spec: &TrainSpec,
+    baselines: Option<&Baselines>,
     fields: &[Field],
     batch: usize,
     kind: StepKind,
@@ -121,8 +138,8 @@ pub fn lower_step(
         let node = metric(&mut lw, m, pred, target, spec.loss.span)?;
         lw.g.output(format!("metric:{m}"), node);
     }
-    if kind == StepKind::Eval {
-        super::baseline::lower_baselines(&mut lw, spec, &call, &mut frame, weights)?;
+    if let Some(b) = baselines {
+        super::baseline::lower_baselines(&mut lw, spec, b, &call, &mut frame, weights)?;
     }
     let mut base_lr = 0.0;
     if kind == StepKind::Train {
