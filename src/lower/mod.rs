@@ -29,9 +29,9 @@ use crate::ir::IrError;
 use crate::syntax::ast::{DataDef, Def, Item, OptimizerDef, Program};
 
 pub use baseline::baseline_fields;
-pub use eval::broadcast_shape;
 pub use init::{init_value, Init};
 pub use spec::{data_fields, eval_spec, train_spec};
+pub use statics::broadcast_shape;
 pub use step::{lower_step, Field, ParamKind, ParamSpec, StepGraph, StepKind, TrainSpec};
 
 /// Every definition of a program (standard library and user file) by name.
