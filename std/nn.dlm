@@ -18,9 +18,10 @@ layer dense(x: f32[..., I], units: O) -> f32[..., O] {
 /// 2-D convolution with `filters` square kernels of size `kernel`, then a
 /// bias per filter. `padding: "valid"` uses no padding; `"same"` pads
 /// `(kernel - 1) / 2` zeros on each side (an odd kernel), so the output is
-/// `ceil(H / stride)` high, as in Keras. The output size depends on the
-/// padding string, so the result's last two dimensions are bound by the
-/// body.
+/// `ceil(H / stride)` high, as in Keras (which, with a stride, may pad one
+/// row more at the bottom than at the top; here both sides are equal). The
+/// output size depends on the padding string, so the result's last two
+/// dimensions are bound by the body.
 layer conv2d(
     x: f32[B, C, H, W],
     filters: F,

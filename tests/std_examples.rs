@@ -94,7 +94,11 @@ fn run_example_with(
         None => train_spec(t).expect("train spec"),
     };
     eval_spec.external = external_fields(&parsed, &eval_spec);
-    let eval = lower(&items, &eval_spec, &fields, batch, StepKind::Eval);
+    let eval_fields = match eval_def(&parsed) {
+        Some(e) => data_fields(data_def(&parsed, &e.data.name)).expect("fields"),
+        None => fields.clone(),
+    };
+    let eval = lower(&items, &eval_spec, &eval_fields, batch, StepKind::Eval);
     let out = run_once(&eval, &synthetic_data(&eval.graph, 2, &mut rng));
     assert!(out["loss"][[]].is_finite(), "{name}: eval loss");
     for k in 0..eval_spec.baselines.len() {
@@ -248,4 +252,29 @@ fn gdp_baselines_are_the_training_mean_and_the_last_value() {
         .sum::<f32>()
         / 3.0;
     assert!((out["baseline:1:loss"][[]] - mse).abs() < 1e-6);
+}
+
+/// The number of trained parameters of an example's model.
+fn trained_parameters(name: &str) -> usize {
+    let parsed = parse(&format!("{name}.dlm"), example(name));
+    let items = Items::new(&parsed.files);
+    let t = train_def(&parsed);
+    let fields = data_fields(data_def(&parsed, &t.data.name)).expect("fields");
+    let spec = train_spec(t).expect("spec");
+    let step = lower(&items, &spec, &fields, 1, StepKind::Predict);
+    step.params
+        .iter()
+        .filter(|p| p.kind == dlc::lower::ParamKind::Param)
+        .map(|p| p.shape.iter().product::<usize>())
+        .sum()
+}
+
+#[test]
+fn parameter_counts_match_keras() {
+    // Keras' model.summary() of the seed CNN: 320 + 692,352 + 1,290.
+    assert_eq!(trained_parameters("mnist_cnn"), 693_962);
+    // LSTM(64) on 28 features: 4 * ((28 + 64) * 64 + 64), then 64 * 10 + 10.
+    assert_eq!(trained_parameters("lstm_classifier"), 23_808 + 650);
+    // SimpleRNN(32) on 1 feature: (1 + 32) * 32 + 32, then 32 + 1.
+    assert_eq!(trained_parameters("gdp_rnn"), 1_088 + 33);
 }

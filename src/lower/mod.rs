@@ -11,6 +11,22 @@
 //! Lowering assumes the checker has accepted the program: it reports what it
 //! cannot handle as a [`LowerError`] naming the source span, never as a user
 //! diagnostic, and never panics.
+//!
+//! Driving it, as the runtime and the tests do:
+//!
+//! ```text
+//! let items = Items::new(&parsed.files);
+//! let spec = train_spec(train_def)?;                  // or eval_spec(train_def, eval_def)
+//! let fields = data_fields(data_def)?;                // per-sample shapes, N dropped
+//! // eval only: spec.external = whole fields named by baseline_fields(&spec)
+//! let step = lower_step(&items, &spec, &fields, batch, StepKind::Train)?;
+//! ```
+//!
+//! Files: `eval.rs` (expressions, blocks, calls), `sequence.rs` (indexing,
+//! `scan`), `builtins.rs` (primitives), `statics.rs` (static values and
+//! dimensions), `init.rs` (initializers), `step.rs` (whole steps: loss,
+//! metrics, regularization, optimizer), `baseline.rs` (an `evaluate`
+//! block's baselines), `spec.rs` (reading `train`/`evaluate`/`data`).
 
 mod baseline;
 mod builtins;

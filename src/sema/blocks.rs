@@ -553,7 +553,9 @@ impl Checker<'_> {
         }
         let classes = loss.and_then(|l| match &l.pred {
             Ty::Tensor(_, s) if s.rest.is_none() && s.dims.len() >= 2 => {
-                s.dims.last().cloned().flatten().and_then(|d| d.as_const())
+                // One logit is a binary classifier: two classes.
+                let c = s.dims.last().cloned().flatten().and_then(|d| d.as_const());
+                c.map(|c| if c == 1 { 2 } else { c })
             }
             _ => None,
         });

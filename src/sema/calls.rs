@@ -113,7 +113,11 @@ impl<'a> Checker<'a> {
                     ),
                     extra,
                 )
-                .with_label("one too many"),
+                .with_label("one too many")
+                .with_help(format!(
+                    "`{callee}` takes {}",
+                    list_names(&formals.iter().map(|f| f.name).collect::<Vec<_>>())
+                )),
             );
             return None;
         }
@@ -238,6 +242,7 @@ impl<'a> Checker<'a> {
                     Some(d) => {
                         let mut tmp = Scope::new(super::expr::Ctx::Fn);
                         tmp.vars.extend(bound.iter().cloned());
+                        tmp.env.dims = env.dims.clone();
                         (self.expr(d, &mut tmp), span)
                     }
                     None => (Ty::Error, span),
@@ -268,9 +273,14 @@ impl<'a> Checker<'a> {
         if failed {
             return Ty::Error;
         }
-        let out = self.instantiate_ret(&def.ret, &env, def, span);
-        self.check_sizes(&out, def, span);
         let info = self.def_info(&def.name.name);
+        if ret_has_free_symbols(&def.ret, &env) {
+            self.bind_by_body(def, &mut env, bound, span);
+        }
+        let out = self.instantiate_ret(&def.ret, &env, def, span);
+        if !self.check_sizes(&out, def, span) {
+            return Ty::Error;
+        }
         let lookup = |s: &str| env.dims.get(s).cloned().flatten();
         let params = info.params.as_ref().and_then(|c| c.subst(&lookup));
         let states = info.states.as_ref().and_then(|c| c.subst(&lookup));
@@ -282,6 +292,44 @@ impl<'a> Checker<'a> {
             }
         }
         out
+    }
+
+    /// Binds the symbols only the return type names (`Ho` of `conv2d`) by
+    /// checking the body with this call's bindings. The body was checked
+    /// on its own already; an error that only these arguments cause is
+    /// reported once, at the call.
+    fn bind_by_body(&mut self, def: &'a Def, env: &mut Env, bound: Vec<(String, Ty)>, span: Span) {
+        let ctx = match def.kind {
+            DefKind::Layer => super::expr::Ctx::Layer,
+            DefKind::Fn => super::expr::Ctx::Fn,
+            DefKind::Model => super::expr::Ctx::Model,
+        };
+        let mut sc = Scope::new(ctx);
+        sc.rows = None;
+        sc.env = env.clone();
+        sc.vars.extend(bound);
+        let reported = self.diags.len();
+        self.active.push(def.name.name.as_str());
+        let result = self.block(&def.body, &mut sc);
+        self.active.pop();
+        let first = self.diags.get(reported).cloned();
+        self.diags.truncate(reported);
+        if let Some(d) = first {
+            let mut at_call = Diagnostic::error(
+                d.code,
+                format!("in this call of `{}`: {}", def.name.name, d.message),
+                span,
+            )
+            .with_label("with these arguments")
+            .with_related(d.span, d.label.clone());
+            at_call.help = d.help;
+            self.report(at_call);
+        }
+        if let (Type::Tensor(tt), Some((_, shape))) = (&def.ret, result.as_tensor()) {
+            if let Ok(pending) = env.unify_shape(tt, &shape) {
+                let _ = env.settle(pending);
+            }
+        }
     }
 
     /// Binds one parameter's declared type against its argument's type.
@@ -304,7 +352,7 @@ impl<'a> Checker<'a> {
         };
         match (&p.ty, ty) {
             (_, Ty::Error) => Ok(()),
-            (Type::Tensor(tt), t @ (Ty::Tensor(..) | Ty::Int(_) | Ty::Float(_) | Ty::Bool)) => {
+            (Type::Tensor(tt), t @ (Ty::Tensor(..) | Ty::Int(_) | Ty::Float(_) | Ty::Bool(_))) => {
                 let Some((dtype, shape)) = t.as_tensor() else {
                     return Ok(());
                 };
@@ -350,13 +398,19 @@ impl<'a> Checker<'a> {
                 }
             },
             (Type::Dim(_), Ty::Func(_)) => Ok(()),
-            (Type::Dim(_), _) => Err(kind("an int")),
+            (Type::Dim(o), _) => {
+                let d = kind("an int");
+                Err(Box::new(d.with_help(format!(
+                    "`{pname}` is the size `{}`: pass a whole number, such as `{callee}(128)`",
+                    o.name
+                ))))
+            }
             (Type::Scalar(s, _), t) => {
                 let ok = matches!(
                     (s, t),
                     (ScalarType::Int, Ty::Int(_))
                         | (ScalarType::Float, Ty::Int(_) | Ty::Float(_))
-                        | (ScalarType::Bool, Ty::Bool)
+                        | (ScalarType::Bool, Ty::Bool(_))
                         | (ScalarType::Str, Ty::Str(_))
                 );
                 if ok {
@@ -448,7 +502,7 @@ impl<'a> Checker<'a> {
         )
         .with_label(label)
         .with_related(p.span, format!("`{}` is declared {expected}", p.name.name));
-        if let Some(h) = shape_help(callee, p, tt, found, issue) {
+        if let Some(h) = shape_help(def, tt, found, issue) {
             d = d.with_help(h);
         }
         d
@@ -475,8 +529,8 @@ impl<'a> Checker<'a> {
 
     /// A call whose output has an empty or negative axis (an input too small
     /// for a kernel) is an error.
-    fn check_sizes(&mut self, out: &Ty, def: &Def, span: Span) {
-        let Ty::Tensor(_, s) = out else { return };
+    fn check_sizes(&mut self, out: &Ty, def: &Def, span: Span) -> bool {
+        let Ty::Tensor(_, s) = out else { return true };
         for (i, d) in s.dims.iter().enumerate() {
             if let Some(c) = d.as_ref().and_then(Dim::as_const).filter(|c| *c <= 0) {
                 self.report(
@@ -485,9 +539,10 @@ impl<'a> Checker<'a> {
                         .with_related(def.name.span, "the signature")
                         .with_help("the input is too small here: use a smaller kernel or stride, padding, or fewer pooling steps"),
                 );
-                return;
+                return false;
             }
         }
+        true
     }
 
     /// `constant(v)`, `uniform(limit)`, `normal(std)`.
@@ -522,11 +577,27 @@ impl<'a> Checker<'a> {
     }
 }
 
+/// Whether a return type names a symbol the call has not bound.
+fn ret_has_free_symbols(t: &Type, env: &Env) -> bool {
+    fn dim_free(d: &crate::syntax::ast::DimExpr, env: &Env) -> bool {
+        match &d.kind {
+            crate::syntax::ast::DimKind::Var(v) => !env.dims.contains_key(v),
+            crate::syntax::ast::DimKind::Bin(_, a, b) => dim_free(a, env) || dim_free(b, env),
+            _ => false,
+        }
+    }
+    match t {
+        Type::Tensor(tt) => tt.dims.iter().flatten().any(|d| dim_free(d, env)),
+        Type::Tuple(ts, _) => ts.iter().any(|t| ret_has_free_symbols(t, env)),
+        Type::Dim(_) | Type::Scalar(..) => false,
+    }
+}
+
 pub fn scalar_ty(s: ScalarType) -> Ty {
     match s {
         ScalarType::Int => Ty::Int(None),
         ScalarType::Float => Ty::Float(None),
-        ScalarType::Bool => Ty::Bool,
+        ScalarType::Bool => Ty::Bool(None),
         ScalarType::Str => Ty::Str(None),
     }
 }
@@ -617,36 +688,60 @@ pub fn division_error(
 
 /// How to fix a common shape mistake.
 fn shape_help(
-    callee: &str,
-    p: &Param,
+    def: &Def,
     tt: &crate::syntax::ast::TensorType,
     found: &Ty,
     issue: &Issue,
 ) -> Option<String> {
+    let callee = def.name.name.as_str();
     let Ty::Tensor(_, s) = found else { return None };
     let expected = tensor_type_string(tt);
-    if let Issue::Rank { expected: 2, .. } = issue {
-        if let (Some(r), Some(first)) = (s.rank(), s.dims.first()) {
-            if r > 2 {
-                let rest = Shape {
-                    rest: None,
-                    dims: s.dims.get(1..).unwrap_or(&[]).to_vec(),
-                };
-                let flat = rest.numel().map_or("?".to_string(), |d| d.to_string());
-                let b = first.as_ref().map_or("?".to_string(), Dim::to_string);
-                return Some(format!(
-                    "insert `flatten` before `{callee}`: {callee} expects {expected} but got {found}, which flattens to [{b}, {flat}]"
-                ));
-            }
+    let per_sample = |s: &Shape| {
+        Shape {
+            rest: None,
+            dims: s.dims.get(1..).unwrap_or(&[]).to_vec(),
         }
-    }
-    let _ = p;
+        .numel()
+    };
+    let Issue::Rank { expected: want, .. } = issue else {
+        return None;
+    };
     if callee == "cross_entropy" && tt.dtype == crate::syntax::ast::DType::I32 {
-        if let Issue::Rank { .. } = issue {
-            return Some("these look like one-hot labels: use `categorical_cross_entropy`, or integer labels i32[B]".into());
-        }
+        return Some("these look like one-hot labels: use `categorical_cross_entropy`, or integer labels i32[B]".into());
     }
-    None
+    let rank = s.rank()?;
+    if def.kind == DefKind::Model {
+        let env = Env::default();
+        let declared = env.instantiate(tt).ok()?;
+        if per_sample(&declared).is_some() && per_sample(&declared) == per_sample(s) {
+            let dims: Vec<String> = tt
+                .dims
+                .iter()
+                .flatten()
+                .skip(1)
+                .map(dim_expr_string)
+                .collect();
+            return Some(format!(
+                "the values per sample agree: declare the data field as {}[N, {}] (a reshape that keeps them is implicit)",
+                super::types::dtype_name(tt.dtype),
+                dims.join(", ")
+            ));
+        }
+        return Some(format!("the model takes {expected}; change the data field's declared type or the model's input"));
+    }
+    if *want == 2 && rank > 2 {
+        let flat = per_sample(s).map_or("?".to_string(), |d| d.to_string());
+        let b = s
+            .dims
+            .first()
+            .cloned()
+            .flatten()
+            .map_or("?".to_string(), |d| d.to_string());
+        return Some(format!(
+            "insert `flatten` before `{callee}`: {callee} expects {expected} but got {found}, which flattens to [{b}, {flat}]"
+        ));
+    }
+    Some(format!("`{callee}` takes rank {want}; reshape the input first, for example with `reshape(x, [...])`"))
 }
 
 fn dtype_help(

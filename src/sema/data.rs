@@ -2,16 +2,19 @@
 //! `normalize`) and their argument kinds, field types with the sample count
 //! first, per-sample element counts and sample counts that agree.
 //!
-//! File contents are not read here: a source whose shape depends on its
-//! file gives a shape with unknown sizes, which agrees with any declared
-//! type; the checks that need the files' headers are left to the loaders.
+//! Files are probed, not loaded: the runtime's header probes give an IDX
+//! file's dims, a CSV file's column names and row count, an NPY array's
+//! shape, so declared types are proven against the files themselves.
 
 use crate::diag::{Diagnostic, Span};
 use crate::syntax::ast::{Arg, DType, DataDef, DataItem, DimKind, Ident};
 
+use crate::runtime::data as probe;
+
 use super::calls::Formal;
 use super::dims::Dim;
 use super::expr::{kind_error, Ctx, Scope};
+use super::names::suggest;
 use super::types::{Shape, Ty};
 use super::unify::tensor_type_string;
 use super::{Checker, DataInfo};
@@ -45,7 +48,7 @@ impl Checker<'_> {
                 DataItem::Field(f) => {
                     let value = self.expr(&f.value, &mut sc);
                     let first = f.ty.dims.as_ref().and_then(|ds| ds.first());
-                    let Some(first) = first.filter(|d| d.kind != DimKind::Rest) else {
+                    if first.filter(|d| d.kind != DimKind::Rest).is_none() {
                         self.report(
                             Diagnostic::error(
                                 "data::type",
@@ -64,13 +67,13 @@ impl Checker<'_> {
                         );
                         info.fields.push((f.name.name.clone(), Ty::Error));
                         continue;
-                    };
+                    }
                     let declared = match sc.env.instantiate(&f.ty) {
                         Ok(s) => s,
                         Err(_) => Shape::unknown(),
                     };
                     let declared_ty = Ty::Tensor(f.ty.dtype, declared.clone());
-                    self.check_field(f, &value, &declared, first.span, &mut count);
+                    self.check_field(f, &value, &declared, &mut count);
                     sc.vars.insert(f.name.name.clone(), declared_ty.clone());
                     info.fields.push((f.name.name.clone(), declared_ty));
                 }
@@ -86,7 +89,6 @@ impl Checker<'_> {
         f: &crate::syntax::ast::DataField,
         value: &Ty,
         declared: &Shape,
-        first_span: Span,
         count: &mut Option<(Dim, Span, String)>,
     ) {
         let Some((_, actual)) = value.as_tensor() else {
@@ -162,7 +164,7 @@ impl Checker<'_> {
                     );
                 }
                 Some(_) => {}
-                None => *count = Some((n, first_span, f.name.name.clone())),
+                None => *count = Some((n, f.value.span, f.name.name.clone())),
             }
         }
     }
@@ -207,13 +209,15 @@ impl Checker<'_> {
             let a = slots.get(i).copied().flatten()?;
             Some((tys.get(a)?, args.get(a)?.value.span))
         };
-        if let Some((p, s)) = get("path") {
-            let Ty::Str(Some(path)) = p else {
-                return self.report(kind_error("a data path must be a string", p, s));
-            };
-            if !self.base_dir.join(path).exists() {
+        let file = match get("path") {
+            Some((Ty::Str(Some(path)), s)) => Some((self.base_dir.join(path), path.clone(), s)),
+            Some((p, s)) => return self.report(kind_error("a data path must be a string", p, s)),
+            None => None,
+        };
+        if let Some((full, path, s)) = &file {
+            if !full.exists() {
                 return self.report(
-                    Diagnostic::error("data::file", format!("no file `{path}`"), s)
+                    Diagnostic::error("data::file", format!("no file `{path}`"), *s)
                         .with_label("not found")
                         .with_help(format!(
                             "paths are relative to the model file's directory ({})",
@@ -222,17 +226,45 @@ impl Checker<'_> {
                 );
             }
         }
+        let probe = |e: probe::DataError, s: Span| {
+            Diagnostic::error("data::format", format!("cannot use this file: {e}"), s)
+                .with_label("unreadable here")
+                .with_help("check that the file has the format its source expects")
+        };
         match name {
-            "idx" => Ty::Tensor(DType::U8, Shape::unknown()),
-            "npy" | "npz" => {
-                if let Some((k, s)) = get("key") {
-                    if !matches!(k, Ty::Str(_)) {
-                        return self.report(kind_error("`key` must be a string", k, s));
-                    }
+            "idx" => {
+                let Some((full, _, s)) = &file else {
+                    return Ty::Error;
+                };
+                match probe::idx_header(full) {
+                    Ok(h) => Ty::Tensor(file_dtype(h.dtype), known(&h.dims)),
+                    Err(e) => self.report(probe(e, *s)),
                 }
-                Ty::Tensor(DType::F32, Shape::unknown())
             }
-            "csv" => self.csv(get("column"), get("columns"), get("rows"), span),
+            "npy" | "npz" => {
+                let Some((full, _, s)) = &file else {
+                    return Ty::Error;
+                };
+                let header = match get("key") {
+                    Some((Ty::Str(Some(k)), _)) => probe::npz_header(full, k),
+                    Some((k, s)) => return self.report(kind_error("`key` must be a string", k, s)),
+                    None => probe::npy_header(full),
+                };
+                match header {
+                    Ok(h) => Ty::Tensor(file_dtype(h.dtype), known(&h.shape)),
+                    Err(e) => self.report(probe(e, *s)),
+                }
+            }
+            "csv" => {
+                let Some((full, _, s)) = &file else {
+                    return Ty::Error;
+                };
+                let header = match probe::csv_columns(full) {
+                    Ok(h) => h,
+                    Err(e) => return self.report(probe(e, *s)),
+                };
+                self.csv(&header, get("column"), get("columns"), get("rows"), span)
+            }
             "windows" | "next" => {
                 let (s, ss) = get("s").unwrap_or((&Ty::Error, span));
                 let (t, st) = get("size").unwrap_or((&Ty::Error, span));
@@ -255,6 +287,20 @@ impl Checker<'_> {
                 }
                 let n = shape.dims.first().cloned().flatten();
                 let len = n.zip(size.clone()).map(|(n, t)| n.sub(&t));
+                if let Some(c) = len.as_ref().and_then(Dim::as_const).filter(|c| *c <= 0) {
+                    return self.report(
+                        Diagnostic::error(
+                            "data::shape",
+                            format!(
+                                "`{name}` of size {} leaves {c} samples",
+                                size.as_ref().map_or("?".into(), Dim::to_string)
+                            ),
+                            st,
+                        )
+                        .with_label("window too long")
+                        .with_help("the series must be longer than the window"),
+                    );
+                }
                 let dims = if name == "windows" {
                     vec![len, size.clone()]
                 } else {
@@ -279,6 +325,7 @@ impl Checker<'_> {
 
     fn csv(
         &mut self,
+        header: &probe::CsvHeader,
         column: Option<(&Ty, Span)>,
         columns: Option<(&Ty, Span)>,
         rows: Option<(&Ty, Span)>,
@@ -295,57 +342,106 @@ impl Checker<'_> {
                             ),
                     );
                 }
+                if *b as u64 > header.rows as u64 {
+                    return self.report(
+                        Diagnostic::error(
+                            "data::rows",
+                            format!(
+                                "rows {a}..{b} asked for, but the file has {} data rows",
+                                header.rows
+                            ),
+                            s,
+                        )
+                        .with_label(format!("past row {}", header.rows))
+                        .with_help(format!("the last range that fits is {a}..{}", header.rows)),
+                    );
+                }
                 Some(Dim::constant(b - a))
             }
-            Some((Ty::Range(None), _)) | None => None,
+            Some((Ty::Range(None), _)) => None,
+            None => Some(Dim::constant(header.rows as i64)),
             Some((t, s)) => return self.report(kind_error("`rows` must be a range `a..b`", t, s)),
         };
-        match (column, columns) {
+        let selected: Vec<(Option<String>, Span)> = match (column, columns) {
+            (Some((Ty::Str(c), s)), None) => vec![(c.clone(), s)],
             (Some((t, s)), None) => {
-                if !matches!(t, Ty::Str(_)) {
-                    return self.report(kind_error("`column` must be a string", t, s));
+                return self.report(kind_error("`column` must be a string", t, s))
+            }
+            (None, Some((Ty::List(items), s))) => {
+                let mut out = Vec::new();
+                for i in items {
+                    match i {
+                        Ty::Str(c) => out.push((c.clone(), s)),
+                        bad => {
+                            return self.report(kind_error(
+                                "`columns` must be a list of strings",
+                                bad,
+                                s,
+                            ))
+                        }
+                    }
                 }
-                Ty::Tensor(
-                    DType::F32,
-                    Shape {
-                        rest: None,
-                        dims: vec![n],
-                    },
-                )
+                out
             }
             (None, Some((t, s))) => {
-                let Ty::List(items) = t else {
-                    return self.report(kind_error("`columns` must be a list of strings", t, s));
-                };
-                if let Some(bad) = items.iter().find(|i| !matches!(i, Ty::Str(_))) {
-                    return self.report(kind_error("`columns` must be a list of strings", bad, s));
-                }
-                Ty::Tensor(
-                    DType::F32,
-                    Shape {
-                        rest: None,
-                        dims: vec![n, Some(Dim::constant(items.len() as i64))],
-                    },
+                return self.report(kind_error("`columns` must be a list of strings", t, s))
+            }
+            (Some(_), Some((_, s))) => {
+                return self.report(
+                    Diagnostic::error(
+                        "data::source",
+                        "`csv` takes `column` or `columns`, not both",
+                        s,
+                    )
+                    .with_label("second selection")
+                    .with_help(
+                        "`column: \"c\"` gives f32[N]; `columns: [\"a\", \"b\"]` gives f32[N, 2]",
+                    ),
                 )
             }
-            (Some(_), Some((_, s))) => self.report(
-                Diagnostic::error(
-                    "data::source",
-                    "`csv` takes `column` or `columns`, not both",
-                    s,
-                )
-                .with_label("second selection")
-                .with_help(
-                    "`column: \"c\"` gives f32[N]; `columns: [\"a\", \"b\"]` gives f32[N, 2]",
-                ),
-            ),
-            (None, None) => self.report(
+            (None, None) => return self.report(
                 Diagnostic::error("data::source", "`csv` needs `column` or `columns`", span)
                     .with_label("which columns?")
                     .with_help(
                         "`column: \"c\"` gives f32[N]; `columns: [\"a\", \"b\"]` gives f32[N, 2]",
                     ),
             ),
+        };
+        let names: Vec<&str> = header.names.iter().map(String::as_str).collect();
+        for (c, s) in &selected {
+            let Some(c) = c else { continue };
+            if !names.contains(&c.as_str()) {
+                let d =
+                    Diagnostic::error("data::column", format!("the file has no column `{c}`"), *s)
+                        .with_label("no such column");
+                let d = match suggest(c, names.iter().copied()) {
+                    Some(sug) => d.with_help(format!("did you mean `{sug}`?")),
+                    None => d.with_help(format!("the columns are {}", names.join(", "))),
+                };
+                return self.report(d);
+            }
         }
+        let dims = match column {
+            Some(_) => vec![n],
+            None => vec![n, Some(Dim::constant(selected.len() as i64))],
+        };
+        Ty::Tensor(DType::F32, Shape { rest: None, dims })
     }
+}
+
+/// The element type a file's values get.
+fn file_dtype(d: probe::FileDType) -> DType {
+    match d {
+        probe::FileDType::U8 | probe::FileDType::Bool => DType::U8,
+        d if d.is_integer() => DType::I32,
+        _ => DType::F32,
+    }
+}
+
+fn known(dims: &[usize]) -> Shape {
+    Shape::known(
+        dims.iter()
+            .map(|d| Dim::constant(i64::try_from(*d).unwrap_or(i64::MAX)))
+            .collect(),
+    )
 }

@@ -73,6 +73,7 @@ impl<'a> Checker<'a> {
         for p in params {
             if let Some(d) = &p.default {
                 let mut tmp = Scope::new(Ctx::Fn);
+                tmp.env.dims = sc.env.dims.clone();
                 self.expr(d, &mut tmp);
             }
             let t = self.param_ty(&p.ty, sc);

@@ -80,7 +80,7 @@ impl Checker<'_> {
             ExprKind::Int(v) => Ty::Int(Some(Dim::constant(*v))),
             ExprKind::Float(v) => Ty::Float(Some(*v)),
             ExprKind::Str(s) => Ty::Str(Some(s.clone())),
-            ExprKind::Bool(_) => Ty::Bool,
+            ExprKind::Bool(b) => Ty::Bool(Some(*b)),
             ExprKind::Name(id) => self.name(id, sc),
             ExprKind::Unary(op, x) => {
                 let t = self.expr(x, sc);
@@ -127,7 +127,7 @@ impl Checker<'_> {
             return Ty::Int(d.clone());
         }
         match n {
-            "training" => return Ty::Bool,
+            "training" => return Ty::Bool(None),
             "f32" => return Ty::DType(DType::F32),
             "i32" => return Ty::DType(DType::I32),
             "u8" => return Ty::DType(DType::U8),
@@ -163,7 +163,8 @@ impl Checker<'_> {
                 Ty::Float(v) => Ty::Float(v.map(|v| -v)),
                 t => t,
             },
-            (UnOp::Not, t @ (Ty::Bool | Ty::Tensor(..))) => t,
+            (UnOp::Not, Ty::Bool(b)) => Ty::Bool(b.map(|b| !b)),
+            (UnOp::Not, t @ Ty::Tensor(..)) => t,
             (op, t) => {
                 let what = if op == UnOp::Neg {
                     "`-` needs a number or a tensor"
@@ -195,11 +196,8 @@ impl Checker<'_> {
                 bad.1,
             ));
         };
-        let dtype = if da == DType::F32
-            || db == DType::F32
-            || matches!(ta, Ty::Float(_))
-            || matches!(tb, Ty::Float(_))
-        {
+        // Lowering makes numbers `f32` constants and promotes to `f32`.
+        let dtype = if da == DType::F32 || db == DType::F32 || ta.is_number() || tb.is_number() {
             DType::F32
         } else {
             da
@@ -313,7 +311,7 @@ impl Checker<'_> {
 
     fn if_(&mut self, c: &Expr, then: &Block, other: &Block, sc: &mut Scope) -> Ty {
         let tc = self.expr(c, sc);
-        if !matches!(tc, Ty::Bool | Ty::Error) {
+        if !matches!(tc, Ty::Bool(_) | Ty::Error) {
             self.report(
                 kind_error("the condition of `if` must be a bool", &tc, c.span)
                     .with_help("conditions are static: `training`, or a comparison of ints"),
@@ -321,8 +319,13 @@ impl Checker<'_> {
         }
         let ta = self.block(then, sc);
         let tb = self.block(other, sc);
+        match tc {
+            Ty::Bool(Some(true)) => return ta,
+            Ty::Bool(Some(false)) => return tb,
+            _ => {}
+        }
         if ty_agree(&ta, &tb) {
-            return if ta == Ty::Error { tb } else { ta };
+            return merge(ta, tb);
         }
         self.report(
             Diagnostic::error(
@@ -554,6 +557,35 @@ impl Checker<'_> {
     }
 }
 
+/// One type for two agreeing ones: static values that differ are unknown.
+fn merge(a: Ty, b: Ty) -> Ty {
+    match (a, b) {
+        (Ty::Error, t) | (t, Ty::Error) => t,
+        (Ty::Int(x), Ty::Int(y)) => Ty::Int(if x == y { x } else { None }),
+        (Ty::Bool(x), Ty::Bool(y)) => Ty::Bool(if x == y { x } else { None }),
+        (Ty::Float(_), Ty::Int(_) | Ty::Float(_)) | (Ty::Int(_), Ty::Float(_)) => Ty::Float(None),
+        (Ty::Tensor(d, s1), Ty::Tensor(_, s2)) => {
+            let dims = if s1.rest == s2.rest && s1.dims.len() == s2.dims.len() {
+                s1.dims
+                    .iter()
+                    .zip(&s2.dims)
+                    .map(|(x, y)| if x == y { x.clone() } else { None })
+                    .collect()
+            } else {
+                return Ty::Tensor(d, Shape::unknown());
+            };
+            Ty::Tensor(
+                d,
+                Shape {
+                    rest: s1.rest,
+                    dims,
+                },
+            )
+        }
+        (a, _) => a,
+    }
+}
+
 /// A carry's type with the steps stacked in at `axis`.
 fn stacked(t: &Ty, axis: Option<usize>, steps: &Option<Dim>) -> Ty {
     match (t, axis) {
@@ -573,14 +605,37 @@ fn stacked(t: &Ty, axis: Option<usize>, steps: &Option<Dim>) -> Ty {
     }
 }
 
-/// Arithmetic on static values: ints (dimension sizes), floats and bools.
+/// Arithmetic on static values: ints (dimension sizes), floats, bools and
+/// strings (`padding == "same"`), with the value when both are known.
 fn static_binary(op: BinOp, a: &Ty, b: &Ty) -> Option<Ty> {
     use BinOp::*;
     let cmp = matches!(op, Lt | Le | Gt | Ge | Eq | Ne);
     Some(match (a, b) {
-        (Ty::Bool, Ty::Bool) if matches!(op, And | Or | Eq | Ne) => Ty::Bool,
+        (Ty::Bool(x), Ty::Bool(y)) if matches!(op, And | Or | Eq | Ne) => {
+            Ty::Bool(x.zip(*y).map(|(x, y)| match op {
+                And => x && y,
+                Or => x || y,
+                Eq => x == y,
+                _ => x != y,
+            }))
+        }
+        (Ty::Str(x), Ty::Str(y)) if matches!(op, Eq | Ne) => Ty::Bool(
+            x.as_ref()
+                .zip(y.as_ref())
+                .map(|(x, y)| (x == y) == (op == Eq)),
+        ),
         (Ty::Int(x), Ty::Int(y)) => match op {
-            _ if cmp => Ty::Bool,
+            _ if cmp => {
+                let konst = |d: &Option<Dim>| d.as_ref().and_then(Dim::as_const);
+                Ty::Bool(konst(x).zip(konst(y)).map(|(x, y)| match op {
+                    Lt => x < y,
+                    Le => x <= y,
+                    Gt => x > y,
+                    Ge => x >= y,
+                    Eq => x == y,
+                    _ => x != y,
+                }))
+            }
             Add | Sub | Mul => Ty::Int(x.as_ref().zip(y.as_ref()).map(|(x, y)| match op {
                 Add => x.add(y),
                 Sub => x.sub(y),
@@ -595,7 +650,7 @@ fn static_binary(op: BinOp, a: &Ty, b: &Ty) -> Option<Ty> {
             _ => return None,
         },
         (Ty::Int(_) | Ty::Float(_), Ty::Int(_) | Ty::Float(_)) => match op {
-            _ if cmp => Ty::Bool,
+            _ if cmp => Ty::Bool(None),
             Add | Sub | Mul | Div | Rem | Pow => Ty::Float(None),
             _ => return None,
         },

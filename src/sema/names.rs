@@ -163,7 +163,8 @@ pub fn suggest<'c>(name: &str, candidates: impl IntoIterator<Item = &'c str>) ->
         }
         let score = strsim::jaro_winkler(name, c);
         let close = strsim::levenshtein(name, c) <= (name.len().max(c.len()) / 3).max(1);
-        if (score >= 0.85 || close) && best.is_none_or(|(s, _)| score > s) {
+        if (score >= 0.85 || close) && best.is_none_or(|(s, b)| score > s || (score == s && c < b))
+        {
             best = Some((score, c));
         }
     }

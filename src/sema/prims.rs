@@ -329,7 +329,9 @@ impl Checker<'_> {
             None if argmax => vec![rank.saturating_sub(1)],
             None => (0..rank).collect(),
         };
-        let keep = a.get("keep").is_some_and(|(t, _)| *t == Ty::Bool);
+        let keep = a
+            .get("keep")
+            .is_some_and(|(t, _)| matches!(t, Ty::Bool(Some(true))));
         let dims = x
             .dims
             .iter()

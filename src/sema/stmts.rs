@@ -80,7 +80,7 @@ impl Checker<'_> {
                 .with_related(tt.span, "declared here")
                 .with_help("change the declared type, or the computation"),
             );
-            return self.declared_ty(tt, sc);
+            return Ty::Error;
         }
         t
     }
@@ -140,9 +140,13 @@ impl Checker<'_> {
                 _ => format!("`{kw}` belongs in a layer"),
             };
             self.report(
-                Diagnostic::error("type::kind", format!("`{kw}` is not allowed here"), d.span)
-                    .with_label(format!("`{kw}` {}", d.name.name))
-                    .with_help(help),
+                Diagnostic::error(
+                    "type::kind",
+                    format!("`{kw}` is not allowed here"),
+                    d.name.span,
+                )
+                .with_label(format!("`{kw}` {}", d.name.name))
+                .with_help(help),
             );
         }
         if let Some(init) = &d.init {

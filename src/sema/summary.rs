@@ -149,7 +149,7 @@ pub fn type_string(t: &Type) -> String {
 pub fn expr_text(e: &Expr) -> String {
     match &e.kind {
         ExprKind::Int(v) => v.to_string(),
-        ExprKind::Float(v) => format!("{v}"),
+        ExprKind::Float(v) => format!("{v:?}"),
         ExprKind::Str(s) => format!("{s:?}"),
         ExprKind::Bool(b) => b.to_string(),
         ExprKind::Name(id) => id.name.clone(),

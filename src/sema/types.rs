@@ -81,7 +81,8 @@ pub enum Ty {
     /// A static integer; its value when known (a dimension is an int).
     Int(Option<Dim>),
     Float(Option<f64>),
-    Bool,
+    /// A static bool; its value when known (`training` is not).
+    Bool(Option<bool>),
     Str(Option<String>),
     /// `f32` written as a value, as in `cast(x, f32)`.
     DType(DType),
@@ -108,7 +109,7 @@ impl Ty {
             Ty::Tensor(..) => format!("a tensor {self}"),
             Ty::Int(_) => "an int".into(),
             Ty::Float(_) => "a float".into(),
-            Ty::Bool => "a bool".into(),
+            Ty::Bool(_) => "a bool".into(),
             Ty::Str(_) => "a string".into(),
             Ty::DType(_) => "an element type".into(),
             Ty::Tuple(_) => format!("a tuple {self}"),
@@ -124,7 +125,7 @@ impl Ty {
     pub fn as_tensor(&self) -> Option<(DType, Shape)> {
         match self {
             Ty::Tensor(d, s) => Some((*d, s.clone())),
-            Ty::Float(_) | Ty::Bool => Some((DType::F32, Shape::default())),
+            Ty::Float(_) | Ty::Bool(_) => Some((DType::F32, Shape::default())),
             Ty::Int(_) => Some((DType::I32, Shape::default())),
             _ => None,
         }
@@ -148,10 +149,10 @@ impl fmt::Display for Ty {
         match self {
             Ty::Tensor(d, s) if s.is_scalar() => f.write_str(dtype_name(*d)),
             Ty::Tensor(d, s) => write!(f, "{}{s}", dtype_name(*d)),
-            Ty::Int(Some(v)) => write!(f, "int {v}"),
+            Ty::Int(Some(v)) => write!(f, "{v}"),
             Ty::Int(None) => f.write_str("int"),
             Ty::Float(_) => f.write_str("float"),
-            Ty::Bool => f.write_str("bool"),
+            Ty::Bool(_) => f.write_str("bool"),
             Ty::Str(_) => f.write_str("str"),
             Ty::DType(d) => f.write_str(dtype_name(*d)),
             Ty::Tuple(ts) | Ty::List(ts) => {

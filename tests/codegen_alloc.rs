@@ -1,0 +1,143 @@
+//! The memory plan's promise: after the first call, `Compiled::run` does
+//! no heap allocation of its own. A counting global allocator watches
+//! repeated runs. A step without contractions allocates nothing at all;
+//! in the example train steps the only allocations left are the ones the
+//! `gemm` crate (0.19) makes inside each call for its packing buffers, at
+//! most two per gemm call, the same on every run.
+
+mod run_step;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use dlc::codegen::{compile, In, Options, Out};
+use dlc::ir::{DType, Graph, InputKind, Op, UnaryOp};
+use dlc::lower::{data_fields, train_spec, Items, StepKind};
+use run_step::{data_def, lower, parse, train_def};
+
+struct Counting;
+
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+
+/// The counter is process-wide: tests measuring it take turns.
+static TURN: Mutex<()> = Mutex::new(());
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::SeqCst);
+        System.alloc(l)
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        System.dealloc(p, l)
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::SeqCst);
+        System.realloc(p, l, n)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// How many times a run calls gemm: once per matmul batch entry, once per
+/// image in each convolution op.
+fn gemm_calls(g: &Graph) -> usize {
+    g.nodes
+        .iter()
+        .map(|n| match &n.op {
+            Op::MatMul { .. } => n.shape[..n.shape.len() - 2].iter().product(),
+            Op::Conv2d { .. } | Op::Conv2dGradInput { .. } | Op::Conv2dGradWeight { .. } => {
+                g.shape(n.inputs[0])[0]
+            }
+            _ => 0,
+        })
+        .sum()
+}
+
+fn step_graph(name: &str, text: &str, batch: usize) -> Graph {
+    let parsed = parse(&format!("{name}.dlm"), text);
+    let items = Items::new(&parsed.files);
+    let t = train_def(&parsed);
+    let spec = train_spec(t).expect("spec");
+    let fields = data_fields(data_def(&parsed, &t.data.name)).expect("fields");
+    lower(&items, &spec, &fields, batch, StepKind::Train).graph
+}
+
+/// Allocations made by each of four runs of `g`.
+fn allocations_per_run(g: &Graph) -> Vec<usize> {
+    let mut c = compile(g, &Options::default()).expect("compile");
+    let fin: Vec<Vec<f32>> = c.inputs().iter().map(|s| vec![0.01; s.len()]).collect();
+    let iin: Vec<Vec<i32>> = c.inputs().iter().map(|s| vec![1; s.len()]).collect();
+    let ins: Vec<In> = c
+        .inputs()
+        .iter()
+        .enumerate()
+        .map(|(k, s)| match s.dtype {
+            DType::F32 => In::F32(&fin[k]),
+            DType::I32 => In::I32(&iin[k]),
+        })
+        .collect();
+    let sigs = c.outputs().to_vec();
+    let mut fout: Vec<Vec<f32>> = sigs.iter().map(|s| vec![0.0; s.len()]).collect();
+    let mut iout: Vec<Vec<i32>> = sigs.iter().map(|s| vec![0; s.len()]).collect();
+    let mut outs: Vec<Out> = sigs
+        .iter()
+        .zip(fout.iter_mut().zip(iout.iter_mut()))
+        .map(|(s, (f, i))| match s.dtype {
+            DType::F32 => Out::F32(f),
+            DType::I32 => Out::I32(i),
+        })
+        .collect();
+    (0..4)
+        .map(|_| {
+            let before = ALLOCS.load(Ordering::SeqCst);
+            c.run(&ins, &mut outs).expect("run");
+            ALLOCS.load(Ordering::SeqCst) - before
+        })
+        .collect()
+}
+
+#[test]
+fn a_step_without_contractions_never_allocates() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let mut g = Graph::new();
+    let x = g
+        .input("x", InputKind::Data, &[8, 3, 12, 12], DType::F32)
+        .unwrap();
+    let p = g.add(Op::MaxPool2d { size: 2, stride: 2 }, &[x]).unwrap();
+    let e = g.unary(UnaryOp::Exp, p).unwrap();
+    let s = g.sum(e, &[1, 3]).unwrap();
+    let t = g.transpose(s, &[1, 0]).unwrap();
+    g.output("t", t);
+    g.output("x", x);
+    let counts = allocations_per_run(&g);
+    assert_eq!(counts, [0, 0, 0, 0]);
+}
+
+#[test]
+fn train_steps_allocate_only_inside_gemm() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    for (name, text, batch) in [
+        ("mlp", include_str!("../examples/mlp.dlm"), 32),
+        ("mnist_cnn", include_str!("../examples/mnist_cnn.dlm"), 8),
+        (
+            "lstm_classifier",
+            include_str!("../examples/lstm_classifier.dlm"),
+            8,
+        ),
+    ] {
+        let g = step_graph(name, text, batch);
+        let counts = allocations_per_run(&g);
+        let calls = gemm_calls(&g);
+        println!("{name}: allocations per run {counts:?}, gemm calls per run {calls}");
+        assert!(
+            counts[1..].iter().all(|&c| c == counts[1]),
+            "{name}: {counts:?}"
+        );
+        assert!(
+            counts[1] <= 2 * calls,
+            "{name}: {counts:?} for {calls} gemm calls"
+        );
+    }
+}

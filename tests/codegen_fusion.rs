@@ -1,0 +1,114 @@
+//! How many kernels fusion leaves, on small graphs with a known best
+//! answer and on the example MLP's train step, with the `--explain` report
+//! printed for inspection (`cargo test --test codegen_fusion -- --nocapture`).
+
+mod run_step;
+
+use dlc::codegen::{explain, explain_text};
+use dlc::ir::{BinaryOp, DType, Graph, InputKind, NodeId, Op, UnaryOp};
+use dlc::lower::{data_fields, train_spec, Items, StepKind};
+use dlc::passes::fuse::{fuse, KernelKind};
+use run_step::{data_def, lower, parse, train_def};
+
+fn input(g: &mut Graph, name: &str, shape: &[usize]) -> NodeId {
+    g.input(name, InputKind::Data, shape, DType::F32).unwrap()
+}
+
+fn kinds(g: &Graph) -> Vec<Vec<KernelKind>> {
+    fuse(g)
+        .kernels
+        .iter()
+        .map(|k| k.parts.iter().map(|p| p.kind).collect())
+        .collect()
+}
+
+#[test]
+fn an_elementwise_chain_is_one_loop() {
+    let mut g = Graph::new();
+    let x = input(&mut g, "x", &[4, 5]);
+    let b = input(&mut g, "b", &[5]);
+    let bb = g.broadcast(b, &[4, 5]).unwrap();
+    let y = g.add2(x, bb).unwrap();
+    let y = g.unary(UnaryOp::Tanh, y).unwrap();
+    let y = g.scale(y, 2.0).unwrap();
+    let y = g.unary(UnaryOp::Exp, y).unwrap();
+    g.output("y", y);
+    assert_eq!(kinds(&g), [[KernelKind::Loop]]);
+}
+
+#[test]
+fn dense_bias_relu_is_one_kernel_with_an_epilogue() {
+    let mut g = Graph::new();
+    let x = input(&mut g, "x", &[8, 16]);
+    let w = input(&mut g, "w", &[16, 4]);
+    let b = input(&mut g, "b", &[4]);
+    let y = g.matmul(x, w).unwrap();
+    let bb = g.broadcast(b, &[8, 4]).unwrap();
+    let y = g.add2(y, bb).unwrap();
+    let z = g.zeros_like(y).unwrap();
+    let y = g.binary(BinaryOp::Max, y, z).unwrap();
+    g.output("y", y);
+    assert_eq!(kinds(&g), [[KernelKind::Library, KernelKind::Loop]]);
+}
+
+#[test]
+fn softmax_is_two_reductions_and_one_loop() {
+    // max, then sum(exp(x - max)) with the exp inlined, then the division
+    // recomputing exp(x - max) in its loop.
+    let mut g = Graph::new();
+    let x = input(&mut g, "x", &[8, 10]);
+    let m = g.max_over(x, &[1]).unwrap();
+    let m = g.reshape(m, &[8, 1]).unwrap();
+    let m = g.broadcast(m, &[8, 10]).unwrap();
+    let z = g.sub(x, m).unwrap();
+    let e = g.unary(UnaryOp::Exp, z).unwrap();
+    let s = g.sum(e, &[1]).unwrap();
+    let s = g.reshape(s, &[8, 1]).unwrap();
+    let s = g.broadcast(s, &[8, 10]).unwrap();
+    let p = g.div(e, s).unwrap();
+    g.output("p", p);
+    let k = kinds(&g);
+    // `e` feeds both the sum and the division, so it is stored once.
+    assert_eq!(
+        k,
+        [
+            vec![KernelKind::Reduce],
+            vec![KernelKind::Loop],
+            vec![KernelKind::Reduce],
+            vec![KernelKind::Loop]
+        ]
+    );
+}
+
+#[test]
+fn mlp_train_step_kernels() {
+    let text = include_str!("../examples/mlp.dlm");
+    let parsed = parse("mlp.dlm", text);
+    let items = Items::new(&parsed.files);
+    let t = train_def(&parsed);
+    let spec = train_spec(t).expect("spec");
+    let fields = data_fields(data_def(&parsed, &t.data.name)).expect("fields");
+    let step = lower(&items, &spec, &fields, 32, StepKind::Train);
+    let g = &step.graph;
+    let f = fuse(g);
+    let report = explain(g, &f);
+    println!("{} nodes\n{}", g.nodes.len(), explain_text(&report));
+    // One optimizer kernel updates all 4 parameters and 4 velocities.
+    let last = f.kernels.last().expect("kernels");
+    assert_eq!(last.parts.len(), 8, "{}", last.label);
+    // Both forward dense layers fuse their bias (and relu) into the matmul.
+    let epilogues = f
+        .kernels
+        .iter()
+        .filter(|k| k.parts.len() == 2 && k.parts[0].kind == KernelKind::Library)
+        .count();
+    assert!(epilogues >= 2, "{epilogues} matmul epilogues");
+    let matmuls = g
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.op, Op::MatMul { .. }))
+        .count();
+    assert_eq!(matmuls, 5);
+    // 151 nodes become 30 kernels (printed above).
+    assert_eq!(f.kernels.len(), 30, "{}", explain_text(&report));
+}

@@ -1,0 +1,5 @@
+// `csv` needs a column selection.
+data gdp {
+    x: f32[N] = csv("../../examples/data/macro/macrodata.csv")
+    //~^ data::source: `csv` needs `column` or `columns`
+}

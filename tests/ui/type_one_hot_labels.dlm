@@ -1,0 +1,13 @@
+// `cross_entropy` takes integer labels; one-hot labels need the categorical loss.
+model Mlp(x: f32[B, 784]) -> f32[B, 10] { x |> dense(10) }
+data mnist {
+    x: f32[N, 784] = idx("../../examples/data/mnist-10k/t10k-images-idx3-ubyte.gz") / 255
+    y: i32[N]      = idx("../../examples/data/mnist-10k/t10k-labels-idx1-ubyte.gz")
+}
+train Mlp on mnist {
+    loss      = cross_entropy(Mlp(x), one_hot(y, 10))
+    //~^ type::dtype: `labels` of `cross_entropy` must be i32[B]
+    optimizer = adam()
+    epochs    = 1
+    batch     = 32
+}
