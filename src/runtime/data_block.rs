@@ -314,7 +314,10 @@ fn check_dtype(x: &ArrayD<f32>, dtype: DType, span: Span, name: &str) -> Result<
     match bad {
         Some(bad) => Err(LoadError {
             code: "data::dtype",
-            message: format!("field `{name}` is declared {dtype:?} but holds {bad}"),
+            message: format!(
+                "field `{name}` is declared {} but holds {bad}",
+                format!("{dtype:?}").to_lowercase()
+            ),
             span,
             file: None,
         }),
