@@ -54,12 +54,12 @@ pub struct RunArgs {
 }
 
 pub fn run(args: &RunArgs) -> i32 {
-    let parsed = match dlc::driver::parse_file(&args.file) {
+    let parsed = match dlc::driver::check_file(&args.file) {
         Ok(p) => p,
         Err(err) => return super::environment_error(&err),
     };
     print_diagnostics(&parsed.diags, &parsed.sources);
-    if parsed.diags.iter().any(|d| d.is_error()) {
+    if parsed.has_errors() {
         eprintln!("error: {} has errors; nothing was run", args.file.display());
         return 1;
     }

@@ -15,10 +15,10 @@ use std::path::{Path, PathBuf};
 use ndarray::{ArrayD, Axis, IxDyn};
 
 use super::data::DataError;
-use super::data_expr::{arr, DVal, Fields, Scope};
+use super::data_expr::{DVal, Fields, Scope};
 use crate::diag::{Diagnostic, Span};
 use crate::lower::Items;
-use crate::syntax::ast::{DType, DataDef, DataItem, DimKind, Expr, Pattern, TensorType};
+use crate::syntax::ast::{DType, DataDef, DataItem, DimKind, Pattern, TensorType};
 
 /// A failure to produce a data set, located in the program.
 #[derive(Debug)]
@@ -171,23 +171,6 @@ impl<'a> DataLoader<'a> {
         })
     }
 
-    /// Evaluates `e` (a baseline) with `data`'s fields bound to whole columns.
-    pub fn eval_on(&mut self, e: &Expr, data: &Dataset) -> Result<ArrayD<f32>> {
-        let env = data
-            .columns
-            .iter()
-            .map(|c| (c.name.clone(), DVal::Arr(c.values.clone())))
-            .collect();
-        let base = self.base.clone();
-        let mut scope = Scope {
-            env,
-            base: &base,
-            fields: self,
-        };
-        let v = scope.expr(e)?;
-        arr(v, e.span)
-    }
-
     fn def(&self, name: &str, span: Span) -> Result<&'a DataDef> {
         self.items
             .data
@@ -331,7 +314,10 @@ fn check_dtype(x: &ArrayD<f32>, dtype: DType, span: Span, name: &str) -> Result<
     match bad {
         Some(bad) => Err(LoadError {
             code: "data::dtype",
-            message: format!("field `{name}` is declared {dtype:?} but holds {bad}"),
+            message: format!(
+                "field `{name}` is declared {} but holds {bad}",
+                format!("{dtype:?}").to_lowercase()
+            ),
             span,
             file: None,
         }),

@@ -1,4 +1,4 @@
-//! The expressions of `data` blocks (and of `evaluate` baselines),
+//! The expressions of `data` blocks,
 //! evaluated directly on `ndarray` arrays.
 //!
 //! They are small and run once, so there is no graph: sources (`idx`,
@@ -333,7 +333,7 @@ fn string(v: Option<&DVal>, span: Span) -> Result<String> {
     }
 }
 
-pub(super) fn arr(v: DVal, span: Span) -> Result<ArrayD<f32>> {
+fn arr(v: DVal, span: Span) -> Result<ArrayD<f32>> {
     match v {
         DVal::Arr(a) => Ok(a),
         DVal::Num(n) => Ok(ArrayD::from_elem(IxDyn(&[]), n as f32)),

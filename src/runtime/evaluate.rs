@@ -1,17 +1,19 @@
 //! `evaluate` blocks: the trained model in inference mode on every sample
 //! of a data set, scored with the train block's loss and the block's
-//! metrics, and each baseline (a prediction computed from the data, or a
-//! constant) scored with the same native metrics.
-
-use ndarray::ArrayD;
+//! metrics. Each baseline (a prediction computed from the batch or from
+//! whole fields of other data sets, or a constant) is lowered into the
+//! same eval step (`lower::baseline`) and scored by the same loss and
+//! metrics.
 
 use super::data_block::{DataLoader, Dataset};
 use super::engine::Tensors;
-use super::metrics::{score, MetricValue};
+use super::metrics::MetricValue;
 use super::protocol::WHOLE_DATASET_METRICS;
 use super::steps::Steps;
 use super::RuntimeError;
-use crate::syntax::ast::{BinOp, Expr, ExprKind, IndexItem, UnOp};
+use crate::ir::DType;
+use crate::lower::{baseline_fields, Field, TrainSpec};
+use crate::syntax::ast::{self, BinOp, Expr, ExprKind, IndexItem, UnOp};
 
 /// One evaluation's results.
 #[derive(Clone, Debug)]
@@ -19,65 +21,61 @@ pub struct Evaluation {
     pub data: String,
     /// `loss` first, then each metric.
     pub values: Vec<(String, MetricValue)>,
-    /// Each baseline's name (its expression) and scores.
+    /// Each baseline's name (its expression written back) and scores.
     pub baselines: Vec<(String, Vec<(String, MetricValue)>)>,
 }
 
-/// Scores the model (through `steps`, whose spec carries this block's
-/// per-sample metrics) and the baselines on `data`.
-#[allow(clippy::too_many_arguments)]
+/// Loads the whole fields the baselines of `spec` name (`gdp_train.y`)
+/// into `spec.external`, and returns their values to feed.
+pub fn external_fields(
+    spec: &mut TrainSpec,
+    loader: &mut DataLoader,
+) -> Result<Tensors, RuntimeError> {
+    let mut values = Tensors::new();
+    for (block, field) in baseline_fields(spec) {
+        let span = spec.baselines.first().map(|b| b.span).unwrap_or_default();
+        let data = loader.load(&block, span)?;
+        let column = data.column(&field).ok_or_else(|| RuntimeError::Invalid {
+            message: format!("data block `{block}` has no field `{field}`"),
+            span,
+        })?;
+        let name = format!("{block}.{field}");
+        spec.external.push(Field {
+            name: name.clone(),
+            shape: column.values.shape().to_vec(),
+            dtype: match column.dtype {
+                ast::DType::F32 => DType::F32,
+                ast::DType::I32 | ast::DType::U8 => DType::I32,
+            },
+        });
+        values.insert(name, column.values.clone());
+    }
+    Ok(values)
+}
+
+/// Scores the model and the baselines (both in `steps`' spec) on `data`.
 pub fn evaluate(
     steps: &mut Steps,
     state: &mut Tensors,
     data: &Dataset,
     batch: usize,
     metrics: &[String],
-    baselines: &[Expr],
-    target: Option<&str>,
-    loader: &mut DataLoader,
+    baselines: &[&Expr],
+    external: &Tensors,
 ) -> Result<Evaluation, RuntimeError> {
     let whole = metrics
         .iter()
         .any(|m| WHOLE_DATASET_METRICS.contains(&m.as_str()));
-    let values = steps.evaluate(state, data, batch, whole)?.finish(metrics);
-    let mut scored = Vec::new();
-    for e in baselines {
-        let target = target
-            .and_then(|t| data.column(t))
-            .ok_or_else(|| RuntimeError::Invalid {
-                message: "baselines need the loss's target to be a field of the data".into(),
-                span: e.span,
-            })?;
-        let pred = loader.eval_on(e, data)?;
-        let pred = broadcast(pred, &target.values).ok_or_else(|| RuntimeError::Invalid {
-            message: format!(
-                "this baseline does not broadcast to the target's shape {:?}",
-                target.values.shape()
-            ),
-            span: e.span,
-        })?;
-        let mut names: Vec<&str> = metrics.iter().map(String::as_str).collect();
-        if !names.contains(&"mae") {
-            names.push("mae");
-        }
-        let values = names
-            .iter()
-            .filter_map(|m| score(m, &pred, &target.values).map(|v| (m.to_string(), v)))
-            .collect();
-        scored.push((render(e), values));
-    }
+    let (model, scored) = steps.evaluate(state, data, batch, external, whole)?;
     Ok(Evaluation {
         data: data.name.clone(),
-        values,
-        baselines: scored,
+        values: model.finish(metrics),
+        baselines: baselines
+            .iter()
+            .zip(scored)
+            .map(|(e, r)| (render(e), r.finish(metrics)))
+            .collect(),
     })
-}
-
-fn broadcast(pred: ArrayD<f32>, target: &ArrayD<f32>) -> Option<ArrayD<f32>> {
-    if pred.shape() == target.shape() {
-        return Some(pred);
-    }
-    pred.broadcast(target.raw_dim()).map(|b| b.to_owned())
 }
 
 /// A baseline's name: its expression written back (`x[:, -1, :]`).

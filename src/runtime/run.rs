@@ -2,7 +2,7 @@
 
 use super::data_block::DataLoader;
 use super::engine::Engine;
-use super::evaluate::{evaluate, Evaluation};
+use super::evaluate::{evaluate, external_fields, Evaluation};
 use super::protocol::{self, per_sample, Validate};
 use super::steps::{fields_of, Steps};
 use super::train::{self, split_validation, Observer, Roles, RunOptions, Trained};
@@ -160,18 +160,11 @@ fn run_evaluation(
         .map(protocol::names)
         .transpose()?
         .unwrap_or_else(|| protocol.metrics.clone());
-    let baselines: Vec<Expr> = match get("baselines") {
-        Some(Expr {
-            kind: ExprKind::List(xs),
-            ..
-        }) => xs.clone(),
-        Some(other) => vec![other.clone()],
-        None => Vec::new(),
-    };
     let data = loader.load(&e.data.name, e.data.span)?;
     let mut spec = crate::lower::eval_spec(def, e)?;
     spec.metrics = per_sample(&spec.metrics);
-    let roles = roles(spec.loss, spec.model);
+    let external = external_fields(&mut spec, loader)?;
+    let baselines = spec.baselines.clone();
     let mut steps = Steps::new(items, spec, fields_of(&data), engine);
     evaluate(
         &mut steps,
@@ -180,7 +173,6 @@ fn run_evaluation(
         protocol.batch,
         &metrics,
         &baselines,
-        roles.labels.as_deref(),
-        loader,
+        &external,
     )
 }

@@ -97,30 +97,57 @@ impl<'a> Steps<'a> {
         Ok(self.compiled[index].2.run(inputs)?)
     }
 
-    /// Runs the eval step over all of `data` with `state`; the running
-    /// sums are returned (whole-data-set metrics get predictions when
-    /// `keep_predictions`).
+    /// Runs the eval step over all of `data` with `state` (and the whole
+    /// fields `external` that baselines read, fed unchanged with every
+    /// batch). Returns the model's running sums and each baseline's;
+    /// whole-data-set metrics get predictions when `keep_predictions`.
     pub fn evaluate(
         &mut self,
         state: &mut Tensors,
         data: &Dataset,
         batch: usize,
+        external: &Tensors,
         keep_predictions: bool,
-    ) -> Result<Running, RuntimeError> {
+    ) -> Result<(Running, Vec<Running>), RuntimeError> {
         let mut running = Running::default();
+        let mut baselines: Vec<Running> = self
+            .spec
+            .baselines
+            .iter()
+            .map(|_| Running::default())
+            .collect();
         let order: Vec<usize> = (0..data.len).collect();
         for rows in order.chunks(batch.max(1)) {
             let part = data.select(rows);
             let n = rows.len();
-            let added = feed(state, &part, &ones(n), 0.0, 0, 0);
+            let mut added = feed(state, &part, &ones(n), 0.0, 0, 0);
+            for (name, v) in external {
+                state.insert(name.clone(), v.clone());
+                added.push(name.clone());
+            }
             let out = self.run(StepKind::Eval, n, state);
             unfeed(state, &added);
             let out = out?;
-            let sums = metric_sums(&out, self.metrics());
-            let kept = keep_predictions.then(|| pred_target(&out)).flatten();
-            running.add(n, scalar(&out, "loss"), &sums, kept);
+            let metrics = self.metrics();
+            let kept = keep_predictions
+                .then(|| pred_target(&out, "pred"))
+                .flatten();
+            running.add(
+                n,
+                scalar(&out, "loss"),
+                &metric_sums(&out, "", metrics),
+                kept,
+            );
+            for (k, b) in baselines.iter_mut().enumerate() {
+                let prefix = format!("baseline:{k}:");
+                let kept = keep_predictions
+                    .then(|| pred_target(&out, &format!("baseline:{k}")))
+                    .flatten();
+                let loss = scalar(&out, &format!("{prefix}loss"));
+                b.add(n, loss, &metric_sums(&out, &prefix, metrics), kept);
+            }
         }
-        Ok(running)
+        Ok((running, baselines))
     }
 }
 
@@ -174,12 +201,12 @@ pub fn scalar(out: &Tensors, name: &str) -> f32 {
         .unwrap_or(f32::NAN)
 }
 
-/// Per-sample metric outputs summed over the batch.
-pub fn metric_sums(out: &Tensors, metrics: &[String]) -> Vec<(String, f64)> {
+/// Per-sample metric outputs (`<prefix>metric:<name>`) summed over the batch.
+pub fn metric_sums(out: &Tensors, prefix: &str, metrics: &[String]) -> Vec<(String, f64)> {
     metrics
         .iter()
         .filter_map(|m| {
-            let a = out.get(&format!("metric:{m}"))?;
+            let a = out.get(&format!("{prefix}metric:{m}"))?;
             let per_sample = a.len() / a.shape().first().copied().unwrap_or(1).max(1);
             let sum: f64 = a.iter().map(|&v| f64::from(v)).sum();
             Some((m.clone(), sum / per_sample.max(1) as f64))
@@ -187,6 +214,7 @@ pub fn metric_sums(out: &Tensors, metrics: &[String]) -> Vec<(String, f64)> {
         .collect()
 }
 
-pub fn pred_target(out: &Tensors) -> Option<(ArrayD<f32>, ArrayD<f32>)> {
-    Some((out.get("pred")?.clone(), out.get("target")?.clone()))
+/// The prediction output `pred` (the model's, or a baseline's) and the target.
+pub fn pred_target(out: &Tensors, pred: &str) -> Option<(ArrayD<f32>, ArrayD<f32>)> {
+    Some((out.get(pred)?.clone(), out.get("target")?.clone()))
 }

@@ -175,8 +175,12 @@ pub fn train(
             let out = steps.run(StepKind::Train, rows.len(), &state);
             unfeed(&mut state, &added);
             let mut out = out?;
-            let sums = metric_sums(&out, steps.metrics());
-            let kept = if whole { pred_target(&out) } else { None };
+            let sums = metric_sums(&out, "", steps.metrics());
+            let kept = if whole {
+                pred_target(&out, "pred")
+            } else {
+                None
+            };
             running.add(rows.len(), scalar(&out, "loss"), &sums, kept);
             for p in &steps.params {
                 if let Some(v) = out.remove(&format!("update:{}", p.name)) {
@@ -194,7 +198,8 @@ pub fn train(
             .collect();
         let val_values = match val {
             Some(v) => steps
-                .evaluate(&mut state, v, protocol.batch, whole)?
+                .evaluate(&mut state, v, protocol.batch, &Tensors::new(), whole)?
+                .0
                 .finish(&names),
             None => Vec::new(),
         };

@@ -48,7 +48,7 @@ train Net on blobs {
     batch     = 10
     validate  = 0.25
     seed      = 7
-    metrics   = [acc, auc]
+    metrics   = [acc]
 }
 
 evaluate Net on blobs_test {
