@@ -12,7 +12,7 @@ use super::protocol::WHOLE_DATASET_METRICS;
 use super::steps::Steps;
 use super::RuntimeError;
 use crate::ir::DType;
-use crate::lower::{baseline_fields, Field, TrainSpec};
+use crate::lower::{baseline_fields, Baselines, Field};
 use crate::syntax::ast::{self, BinOp, Expr, ExprKind, IndexItem, UnOp};
 
 /// One evaluation's results.
@@ -25,22 +25,22 @@ pub struct Evaluation {
     pub baselines: Vec<(String, Vec<(String, MetricValue)>)>,
 }
 
-/// Loads the whole fields the baselines of `spec` name (`gdp_train.y`)
-/// into `spec.external`, and returns their values to feed.
+/// Loads the whole fields the baselines name (`gdp_train.y`) into
+/// `baselines.external`, and returns their values to feed.
 pub fn external_fields(
-    spec: &mut TrainSpec,
+    baselines: &mut Baselines,
     loader: &mut DataLoader,
 ) -> Result<Tensors, RuntimeError> {
     let mut values = Tensors::new();
-    for (block, field) in baseline_fields(spec) {
-        let span = spec.baselines.first().map(|b| b.span).unwrap_or_default();
+    for (block, field) in baseline_fields(baselines) {
+        let span = baselines.exprs.first().map(|b| b.span).unwrap_or_default();
         let data = loader.load(&block, span)?;
         let column = data.column(&field).ok_or_else(|| RuntimeError::Invalid {
             message: format!("data block `{block}` has no field `{field}`"),
             span,
         })?;
         let name = format!("{block}.{field}");
-        spec.external.push(Field {
+        baselines.external.push(Field {
             name: name.clone(),
             shape: column.values.shape().to_vec(),
             dtype: match column.dtype {
@@ -53,7 +53,7 @@ pub fn external_fields(
     Ok(values)
 }
 
-/// Scores the model and the baselines (both in `steps`' spec) on `data`.
+/// Scores the model and the baselines (both lowered into `steps`) on `data`.
 pub fn evaluate(
     steps: &mut Steps,
     state: &mut Tensors,

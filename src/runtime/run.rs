@@ -163,9 +163,11 @@ fn run_evaluation(
     let data = loader.load(&e.data.name, e.data.span)?;
     let mut spec = crate::lower::eval_spec(def, e)?;
     spec.metrics = per_sample(&spec.metrics);
-    let external = external_fields(&mut spec, loader)?;
-    let baselines = spec.baselines.clone();
-    let mut steps = Steps::new(items, spec, fields_of(&data), engine);
+    let mut lowered_baselines = crate::lower::baselines(e)?;
+    let external = external_fields(&mut lowered_baselines, loader)?;
+    let baselines = lowered_baselines.exprs.clone();
+    let mut steps =
+        Steps::new(items, spec, fields_of(&data), engine).with_baselines(lowered_baselines);
     evaluate(
         &mut steps,
         &mut trained.state,

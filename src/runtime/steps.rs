@@ -9,13 +9,17 @@ use super::engine::{Engine, Step, Tensors};
 use super::metrics::Running;
 use super::RuntimeError;
 use crate::ir::DType;
-use crate::lower::{lower_step, Field, Items, ParamSpec, StepKind, TrainSpec};
+use crate::lower::{
+    lower_eval_step, lower_step, Baselines, Field, Items, ParamSpec, StepKind, TrainSpec,
+};
 use crate::syntax::ast;
 
 /// The step functions of one `train` (or `evaluate`) spec.
 pub struct Steps<'a> {
     items: &'a Items<'a>,
     spec: TrainSpec<'a>,
+    /// An `evaluate` block's baselines, lowered into its eval steps.
+    baselines: Baselines<'a>,
     fields: Vec<Field>,
     engine: &'a dyn Engine,
     compiled: Vec<(StepKind, usize, Box<dyn Step>)>,
@@ -51,12 +55,22 @@ impl<'a> Steps<'a> {
         Steps {
             items,
             spec,
+            baselines: Baselines {
+                exprs: Vec::new(),
+                external: Vec::new(),
+            },
             fields,
             engine,
             compiled: Vec::new(),
             params: Vec::new(),
             base_lr: 0.0,
         }
+    }
+
+    /// Scores `baselines` alongside the model in every eval step.
+    pub fn with_baselines(mut self, baselines: Baselines<'a>) -> Steps<'a> {
+        self.baselines = baselines;
+        self
     }
 
     /// Lowers and compiles the train step for `batch`, which fixes the
@@ -88,7 +102,18 @@ impl<'a> Steps<'a> {
         let index = match found {
             Some(i) => i,
             None => {
-                let lowered = lower_step(self.items, &self.spec, &self.fields, batch, kind)?;
+                let lowered = match kind {
+                    StepKind::Eval => lower_eval_step(
+                        self.items,
+                        &self.spec,
+                        &self.baselines,
+                        &self.fields,
+                        batch,
+                    )?,
+                    StepKind::Train | StepKind::Predict => {
+                        lower_step(self.items, &self.spec, &self.fields, batch, kind)?
+                    }
+                };
                 let step = self.engine.compile(&lowered.graph)?;
                 self.compiled.push((kind, batch, step));
                 self.compiled.len() - 1
@@ -111,8 +136,8 @@ impl<'a> Steps<'a> {
     ) -> Result<(Running, Vec<Running>), RuntimeError> {
         let mut running = Running::default();
         let mut baselines: Vec<Running> = self
-            .spec
             .baselines
+            .exprs
             .iter()
             .map(|_| Running::default())
             .collect();
