@@ -240,3 +240,37 @@ fn a_missing_model_file_exits_2() {
     assert_eq!(o.status.code(), Some(2));
     assert!(Path::new("tests/data").exists());
 }
+
+/// The JIT (the default engine) and the reference interpreter train the
+/// same program to the same losses, epoch by epoch, up to f32 rounding.
+#[test]
+fn jit_and_reference_engines_agree_on_a_whole_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let losses = |engine: &str| -> Vec<f64> {
+        let out = dir.path().join(format!("{engine}.jsonl"));
+        let o = dlc(&[
+            "run",
+            "tests/data/blobs.dlm",
+            "--epochs",
+            "3",
+            "--engine",
+            engine,
+            "--metrics-out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{engine}: {}", stderr(&o));
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter_map(|l| l["val_loss"].as_f64().or(l["loss"].as_f64()))
+            .collect()
+    };
+    let (jit, reference) = (losses("jit"), losses("reference"));
+    assert_eq!(jit.len(), reference.len());
+    assert!(jit.len() >= 3);
+    for (j, r) in jit.iter().zip(&reference) {
+        let rel = (j - r).abs() / r.abs().max(1e-6);
+        assert!(rel < 1e-4, "jit {jit:?} vs reference {reference:?}");
+    }
+}
