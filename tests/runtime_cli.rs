@@ -274,3 +274,36 @@ fn jit_and_reference_engines_agree_on_a_whole_run() {
         assert!(rel < 1e-4, "jit {jit:?} vs reference {reference:?}");
     }
 }
+
+/// Every bundled example trains one epoch and evaluates with `dlc run`,
+/// on its real data, with the default engine.
+#[test]
+fn every_example_runs_one_epoch() {
+    let mut examples: Vec<_> = std::fs::read_dir("examples")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "dlm"))
+        .collect();
+    examples.sort();
+    assert!(examples.len() >= 7, "{examples:?}");
+    for example in &examples {
+        let o = dlc(&["run", example.to_str().unwrap(), "--epochs", "1"]);
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success(),
+            "{}: {}{stdout}",
+            example.display(),
+            stderr(&o)
+        );
+        assert!(
+            stdout.contains("epoch 1: loss"),
+            "{}: {stdout}",
+            example.display()
+        );
+        assert!(
+            stdout.contains("test on"),
+            "{}: {stdout}",
+            example.display()
+        );
+    }
+}

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use ndarray::{ArrayD, Axis, IxDyn, Slice};
+use ndarray::{ArrayD, Axis, IxDyn, Slice, Zip};
 
 use super::data::{self as files, DataError};
 use super::data_block::LoadError;
@@ -357,29 +357,52 @@ fn series(v: Option<&DVal>, span: Span) -> Result<Vec<f32>> {
 }
 
 fn binary(op: BinOp, a: DVal, b: DVal, span: Span) -> Result<DVal> {
-    let unsupported = || LoadError::at(span, "only `+ - * /` can be used in a data block");
+    let unsupported = || {
+        LoadError::at(
+            span,
+            "only `+ - * / % ^` and comparisons can be used in a data block",
+        )
+    };
+    if scalar_op(op, 0.0, 0.0).is_none() {
+        return Err(unsupported());
+    }
     if let (DVal::Num(x), DVal::Num(y)) = (&a, &b) {
-        return Ok(DVal::Num(match op {
-            BinOp::Add => x + y,
-            BinOp::Sub => x - y,
-            BinOp::Mul => x * y,
-            BinOp::Div => x / y,
-            _ => return Err(unsupported()),
-        }));
+        return scalar_op(op, *x, *y).map(DVal::Num).ok_or_else(unsupported);
     }
     let (a, b) = (arr(a, span)?, arr(b, span)?);
-    if crate::lower::broadcast_shape(a.shape(), b.shape()).is_none() {
+    let Some(shape) = crate::lower::broadcast_shape(a.shape(), b.shape()) else {
         let (sa, sb) = (a.shape(), b.shape());
         return Err(LoadError::at(
             span,
             format!("shapes {sa:?} and {sb:?} do not broadcast"),
         ));
-    }
-    Ok(DVal::Arr(match op {
-        BinOp::Add => &a + &b,
-        BinOp::Sub => &a - &b,
-        BinOp::Mul => &a * &b,
-        BinOp::Div => &a / &b,
-        _ => return Err(unsupported()),
-    }))
+    };
+    // Both broadcast to `shape`, which `broadcast_shape` just proved.
+    let (Some(a), Some(b)) = (a.broadcast(shape.clone()), b.broadcast(shape)) else {
+        return Err(LoadError::at(span, "shapes do not broadcast"));
+    };
+    Ok(DVal::Arr(Zip::from(&a).and(&b).map_collect(|&x, &y| {
+        scalar_op(op, f64::from(x), f64::from(y)).unwrap_or(f64::NAN) as f32
+    })))
+}
+
+/// One element of a binary operator; comparisons give 1.0 or 0.0, as in
+/// the language. `None` for operators a data block does not evaluate.
+fn scalar_op(op: BinOp, x: f64, y: f64) -> Option<f64> {
+    let truth = |b: bool| if b { 1.0 } else { 0.0 };
+    Some(match op {
+        BinOp::Add => x + y,
+        BinOp::Sub => x - y,
+        BinOp::Mul => x * y,
+        BinOp::Div => x / y,
+        BinOp::Rem => x % y,
+        BinOp::Pow => x.powf(y),
+        BinOp::Lt => truth(x < y),
+        BinOp::Le => truth(x <= y),
+        BinOp::Gt => truth(x > y),
+        BinOp::Ge => truth(x >= y),
+        BinOp::Eq => truth(x == y),
+        BinOp::Ne => truth(x != y),
+        BinOp::MatMul | BinOp::And | BinOp::Or => return None,
+    })
 }
