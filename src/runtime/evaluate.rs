@@ -13,7 +13,8 @@ use super::steps::Steps;
 use super::RuntimeError;
 use crate::ir::DType;
 use crate::lower::{baseline_fields, Baselines, Field};
-use crate::syntax::ast::{self, BinOp, Expr, ExprKind, IndexItem, UnOp};
+use crate::syntax::ast::{self, Expr};
+use crate::syntax::print::expr_text;
 
 /// One evaluation's results.
 #[derive(Clone, Debug)]
@@ -73,58 +74,7 @@ pub fn evaluate(
         baselines: baselines
             .iter()
             .zip(scored)
-            .map(|(e, r)| (render(e), r.finish(metrics)))
+            .map(|(e, r)| (expr_text(e), r.finish(metrics)))
             .collect(),
     })
-}
-
-/// A baseline's name: its expression written back (`x[:, -1, :]`).
-pub fn render(e: &Expr) -> String {
-    match &e.kind {
-        ExprKind::Int(v) => v.to_string(),
-        ExprKind::Float(v) => v.to_string(),
-        ExprKind::Str(s) => format!("{s:?}"),
-        ExprKind::Bool(b) => b.to_string(),
-        ExprKind::Name(n) => n.name.clone(),
-        ExprKind::Field(b, f) => format!("{}.{}", render(b), f.name),
-        ExprKind::Unary(op, x) => {
-            format!("{}{}", if *op == UnOp::Neg { "-" } else { "!" }, render(x))
-        }
-        ExprKind::Binary(op, a, b) => {
-            let op = match op {
-                BinOp::Add => "+",
-                BinOp::Sub => "-",
-                BinOp::Mul => "*",
-                BinOp::Div => "/",
-                _ => "?",
-            };
-            format!("{} {op} {}", render(a), render(b))
-        }
-        ExprKind::Call { callee, args, .. } => {
-            let args: Vec<String> = args
-                .iter()
-                .map(|a| match &a.name {
-                    Some(n) => format!("{}: {}", n.name, render(&a.value)),
-                    None => render(&a.value),
-                })
-                .collect();
-            format!("{}({})", callee.name, args.join(", "))
-        }
-        ExprKind::Index(x, items) => {
-            let items: Vec<String> = items
-                .iter()
-                .map(|i| match i {
-                    IndexItem::Full(_) => ":".to_string(),
-                    IndexItem::At(e) => render(e),
-                    IndexItem::Range(a, b, _) => format!(
-                        "{}:{}",
-                        a.as_ref().map(render).unwrap_or_default(),
-                        b.as_ref().map(render).unwrap_or_default()
-                    ),
-                })
-                .collect();
-            format!("{}[{}]", render(x), items.join(", "))
-        }
-        _ => "baseline".to_string(),
-    }
 }

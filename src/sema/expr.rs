@@ -1,6 +1,7 @@
 //! Expressions: names, operators, indexing, `if` and `scan`, each given a
 //! type with a symbolic shape.
 
+use crate::syntax::print::op_text;
 use std::collections::HashMap;
 
 use crate::diag::{Diagnostic, Span};
@@ -656,26 +657,6 @@ fn static_binary(op: BinOp, a: &Ty, b: &Ty) -> Option<Ty> {
         },
         _ => return None,
     })
-}
-
-pub fn op_text(op: BinOp) -> &'static str {
-    match op {
-        BinOp::Add => "+",
-        BinOp::Sub => "-",
-        BinOp::Mul => "*",
-        BinOp::Div => "/",
-        BinOp::Rem => "%",
-        BinOp::Pow => "^",
-        BinOp::MatMul => "@",
-        BinOp::Lt => "<",
-        BinOp::Le => "<=",
-        BinOp::Gt => ">",
-        BinOp::Ge => ">=",
-        BinOp::Eq => "==",
-        BinOp::Ne => "!=",
-        BinOp::And => "&&",
-        BinOp::Or => "||",
-    }
 }
 
 /// `type::kind`: a value of the wrong kind.

@@ -7,10 +7,10 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
-use crate::syntax::ast::{Def, DefKind, Expr, ExprKind, IndexItem, Type, UnOp};
+use crate::syntax::ast::{Def, DefKind, Type};
+pub use crate::syntax::print::expr_text;
 
 use super::dims::Dim;
-use super::expr::op_text;
 use super::types::Ty;
 use super::unify::tensor_type_string;
 use super::{Checked, DefInfo};
@@ -142,60 +142,6 @@ pub fn type_string(t: &Type) -> String {
             "({})",
             ts.iter().map(type_string).collect::<Vec<_>>().join(", ")
         ),
-    }
-}
-
-/// An expression as (close to how) it was written, for the summary.
-pub fn expr_text(e: &Expr) -> String {
-    match &e.kind {
-        ExprKind::Int(v) => v.to_string(),
-        ExprKind::Float(v) => format!("{v:?}"),
-        ExprKind::Str(s) => format!("{s:?}"),
-        ExprKind::Bool(b) => b.to_string(),
-        ExprKind::Name(id) => id.name.clone(),
-        ExprKind::Unary(op, x) => format!(
-            "{}{}",
-            if *op == UnOp::Neg { "-" } else { "!" },
-            expr_text(x)
-        ),
-        ExprKind::Binary(op, a, b) => format!("{} {} {}", expr_text(a), op_text(*op), expr_text(b)),
-        ExprKind::Call { callee, args, .. } => {
-            let args: Vec<String> = args
-                .iter()
-                .map(|a| match &a.name {
-                    Some(n) => format!("{}: {}", n.name, expr_text(&a.value)),
-                    None => expr_text(&a.value),
-                })
-                .collect();
-            format!("{}({})", callee.name, args.join(", "))
-        }
-        ExprKind::Index(x, items) => {
-            let items: Vec<String> = items
-                .iter()
-                .map(|i| match i {
-                    IndexItem::Full(_) => ":".into(),
-                    IndexItem::At(e) => expr_text(e),
-                    IndexItem::Range(a, b, _) => format!(
-                        "{}:{}",
-                        a.as_ref().map(expr_text).unwrap_or_default(),
-                        b.as_ref().map(expr_text).unwrap_or_default()
-                    ),
-                })
-                .collect();
-            format!("{}[{}]", expr_text(x), items.join(", "))
-        }
-        ExprKind::Field(x, f) => format!("{}.{}", expr_text(x), f.name),
-        ExprKind::Tuple(xs) => format!(
-            "({})",
-            xs.iter().map(expr_text).collect::<Vec<_>>().join(", ")
-        ),
-        ExprKind::List(xs) => format!(
-            "[{}]",
-            xs.iter().map(expr_text).collect::<Vec<_>>().join(", ")
-        ),
-        ExprKind::Range(a, b) => format!("{}..{}", expr_text(a), expr_text(b)),
-        ExprKind::If(..) => "if ...".into(),
-        ExprKind::Scan(_) => "scan ...".into(),
     }
 }
 

@@ -2,5 +2,6 @@
 
 pub mod ast;
 mod parser;
+pub mod print;
 
 pub use parser::parse;
