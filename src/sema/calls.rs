@@ -21,6 +21,21 @@ pub struct Formal<'p> {
     pub span: Option<Span>,
 }
 
+impl Formal<'static> {
+    /// The formals of a built-in (a primitive or a data source): `(name,
+    /// required)` pairs, with no source span to point at.
+    pub fn builtin(names: &[(&'static str, bool)]) -> Vec<Formal<'static>> {
+        names
+            .iter()
+            .map(|&(name, required)| Formal {
+                name,
+                required,
+                span: None,
+            })
+            .collect()
+    }
+}
+
 impl<'a> Checker<'a> {
     pub fn call(&mut self, callee: &Ident, args: &[Arg], span: Span, sc: &mut Scope) -> Ty {
         let tys: Vec<Ty> = args.iter().map(|a| self.expr(&a.value, sc)).collect();

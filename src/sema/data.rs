@@ -193,14 +193,7 @@ impl Checker<'_> {
             "windows" | "next" => &[("s", true), ("size", true)],
             _ => &[("s", true), ("like", false)],
         };
-        let fs: Vec<Formal> = names
-            .iter()
-            .map(|(n, r)| Formal {
-                name: n,
-                required: *r,
-                span: None,
-            })
-            .collect();
+        let fs = Formal::builtin(names);
         let Some(slots) = self.match_args(&callee.name, &fs, args, span) else {
             return Ty::Error;
         };

@@ -114,14 +114,7 @@ impl Checker<'_> {
             return self.constant_tensor(name, args, tys, span);
         }
         let names = formals(name);
-        let fs: Vec<Formal> = names
-            .iter()
-            .map(|(n, r)| Formal {
-                name: n,
-                required: *r,
-                span: None,
-            })
-            .collect();
+        let fs = Formal::builtin(names);
         let Some(slots) = self.match_args(&callee.name, &fs, args, span) else {
             return Ty::Error;
         };
