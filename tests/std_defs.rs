@@ -41,14 +41,7 @@ fn run(
     let parsed = parse(&format!("{name}.dlm"), &text);
     let items = Items::new(&parsed.files);
     let spec = dlc::lower::train_spec(train_def(&parsed)).expect("spec");
-    let fields: Vec<Field> = fields
-        .iter()
-        .map(|(n, s, d)| Field {
-            name: n.to_string(),
-            shape: s.to_vec(),
-            dtype: *d,
-        })
-        .collect();
+    let fields: Vec<Field> = fields.iter().map(|(n, s, d)| field(n, s, *d)).collect();
     let train = lower(&items, &spec, &fields, BATCH, StepKind::Train);
     let mut rng = Rng::new(name.len() as u64);
     let data = synthetic_data(&train.graph, CLASSES, &mut rng);
@@ -142,18 +135,7 @@ fn optimizer(name: &str, opt: &str) {
     let parsed = parse(&format!("{name}.dlm"), &text);
     let items = Items::new(&parsed.files);
     let spec = dlc::lower::train_spec(train_def(&parsed)).expect("spec");
-    let fields = [
-        Field {
-            name: "x".into(),
-            shape: vec![3],
-            dtype: DType::F32,
-        },
-        Field {
-            name: "y".into(),
-            shape: vec![1],
-            dtype: DType::F32,
-        },
-    ];
+    let fields = [field("x", &[3], DType::F32), field("y", &[1], DType::F32)];
     let step = lower(&items, &spec, &fields, 16, StepKind::Train);
     let mut data = synthetic_data(&step.graph, CLASSES, &mut Rng::new(5));
     let x = data["x"].clone();

@@ -24,11 +24,7 @@ fn outputs(
     let spec = dlc::lower::train_spec(train_def(&parsed)).expect("spec");
     let fields: Vec<Field> = values
         .iter()
-        .map(|(n, d, v)| Field {
-            name: n.to_string(),
-            shape: v.shape()[1..].to_vec(),
-            dtype: *d,
-        })
+        .map(|(n, d, v)| field(n, &v.shape()[1..], *d))
         .collect();
     let batch = values[0].2.shape()[0];
     let step = lower(&items, &spec, &fields, batch, kind);
@@ -205,18 +201,7 @@ fn adam_first_step_moves_each_parameter_by_lr() {
     let parsed = parse("p.dlm", text);
     let items = Items::new(&parsed.files);
     let spec = dlc::lower::train_spec(train_def(&parsed)).expect("spec");
-    let fields = [
-        Field {
-            name: "x".into(),
-            shape: vec![3],
-            dtype: DType::F32,
-        },
-        Field {
-            name: "y".into(),
-            shape: vec![2],
-            dtype: DType::F32,
-        },
-    ];
+    let fields = [field("x", &[3], DType::F32), field("y", &[2], DType::F32)];
     let step = lower(&items, &spec, &fields, 2, StepKind::Train);
     let before = init_params(&step);
     for name in ["dense.w", "dense.b"] {

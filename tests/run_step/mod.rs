@@ -70,6 +70,15 @@ pub fn lower(
     step
 }
 
+/// A data field of one sample's `shape`.
+pub fn field(name: &str, shape: &[usize], dtype: DType) -> Field {
+    Field {
+        name: name.to_string(),
+        shape: shape.to_vec(),
+        dtype,
+    }
+}
+
 /// A small deterministic generator for synthetic inputs.
 pub struct Rng(u64);
 
