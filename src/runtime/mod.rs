@@ -14,6 +14,7 @@
 
 pub mod batches;
 pub mod checkpoint;
+pub mod coded;
 pub mod data;
 pub mod data_block;
 mod data_expr;
