@@ -18,6 +18,7 @@ pub mod coded;
 pub mod data;
 pub mod data_block;
 mod data_expr;
+pub mod dump;
 pub mod engine;
 pub mod evaluate;
 pub mod jit;
