@@ -3,9 +3,10 @@
 //! checkpoints.
 //!
 //! The state (every parameter, layer state and optimizer state, by name)
-//! lives in one map that is also the step's input map: each step adds the
-//! batch and scalars, runs, and replaces the state by the step's
-//! `update:<name>` outputs, so nothing is copied per step but the batch.
+//! lives in one map of contiguous arrays. Each step is fed the batch and
+//! the per-step scalars beside it, and the engine swaps its
+//! `update:<name>` outputs into the state (`engine::Step`), so with the JIT
+//! nothing is copied per step but the batch.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -19,7 +20,7 @@ use super::engine::Tensors;
 use super::metrics::{MetricValue, Running};
 use super::protocol::{Protocol, Validate, WHOLE_DATASET_METRICS};
 use super::schedule::{LrSchedule, Stopper, Verdict};
-use super::steps::{feed, metric_sums, ones, pred_target, scalar, unfeed, Steps};
+use super::steps::{feed, metric_sums, ones, pred_target, scalar, Steps};
 use super::RuntimeError;
 use crate::lower::{init_value, StepKind};
 
@@ -148,6 +149,7 @@ pub fn train(
     let mut history = Vec::new();
     let mut best: Option<Tensors> = None;
     let mut stopped_after = None;
+    let metrics = steps.metrics().to_vec();
     for epoch in pos.epoch..epochs {
         let started = Instant::now();
         let lr = steps.base_lr * schedule.factor(epoch);
@@ -171,25 +173,17 @@ pub fn train(
             )
             .unwrap_or_else(|_| ones(rows.len()));
             pos.step += 1;
-            let added = feed(&mut state, &part, &w, lr as f32, pos.step, protocol.seed);
-            let out = steps.run(StepKind::Train, rows.len(), &state);
-            unfeed(&mut state, &added);
-            let mut out = out?;
-            let sums = metric_sums(&out, "", steps.metrics());
+            let fed = feed(part, w, lr as f32, pos.step, protocol.seed);
+            let out = steps.run(StepKind::Train, rows.len(), &mut state, &[&fed])?;
+            let sums = metric_sums(out, "", &metrics);
             let kept = if whole {
-                pred_target(&out, "pred")
+                pred_target(out, "pred")
             } else {
                 None
             };
-            running.add(rows.len(), scalar(&out, "loss"), &sums, kept);
-            for p in &steps.params {
-                if let Some(v) = out.remove(&format!("update:{}", p.name)) {
-                    state.insert(p.name.clone(), v);
-                }
-            }
+            running.add(rows.len(), scalar(out, "loss"), &sums, kept);
             observer.batch(epoch + 1, running.samples, train.len, running.mean_loss());
         }
-        let metrics = steps.metrics().to_vec();
         let names: Vec<String> = protocol
             .metrics
             .iter()
