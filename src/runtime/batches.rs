@@ -1,5 +1,5 @@
-//! Batches: the seeded order of samples in an epoch, and augmentation of
-//! a training batch.
+//! Batches: the seeded order of samples in an epoch, gathering a batch's
+//! rows, and augmentation of a training batch.
 //!
 //! Randomness comes from the same counter-based Philox generator as
 //! dropout (`ir::rng`), keyed by the run's seed, so a run is reproducible
@@ -7,8 +7,9 @@
 //! epoch `e` is a function of `(seed, e)` alone, and a batch's augmentation
 //! of `(seed, step)`.
 
-use ndarray::{ArrayD, Axis};
+use ndarray::{ArrayD, Axis, IxDyn};
 
+use super::data_block::{Column, Dataset};
 use super::protocol::Augment;
 use crate::ir::rng;
 
@@ -34,6 +35,41 @@ pub fn epoch_order(n: usize, seed: u32, epoch: usize, shuffle: bool) -> Vec<usiz
 /// Splits an order into batches of `size`; the last may be smaller.
 pub fn batches(order: &[usize], size: usize) -> impl Iterator<Item = &[usize]> {
     order.chunks(size.max(1))
+}
+
+/// The samples at `rows`, in that order, as contiguous arrays: whole rows
+/// copied with `memcpy` (ndarray's `select` goes through a slower general
+/// path, which remains the fallback for non-contiguous columns).
+pub fn gather(data: &Dataset, rows: &[usize]) -> Dataset {
+    let columns = data
+        .columns
+        .iter()
+        .map(|c| {
+            let mut shape = c.values.shape().to_vec();
+            let row = shape.iter().skip(1).product::<usize>();
+            shape[0] = rows.len();
+            let values = match c.values.as_slice() {
+                Some(all) => {
+                    let mut v = Vec::with_capacity(rows.len() * row);
+                    for &r in rows {
+                        v.extend_from_slice(&all[r * row..(r + 1) * row]);
+                    }
+                    ArrayD::from_shape_vec(IxDyn(&shape), v).ok()
+                }
+                None => None,
+            };
+            Column {
+                name: c.name.clone(),
+                values: values.unwrap_or_else(|| c.values.select(Axis(0), rows)),
+                dtype: c.dtype,
+            }
+        })
+        .collect();
+    Dataset {
+        name: data.name.clone(),
+        columns,
+        len: rows.len(),
+    }
 }
 
 /// Applies the augmentations, in order, to a batch `[B, ...]` of images

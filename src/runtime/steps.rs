@@ -4,6 +4,7 @@
 
 use ndarray::{ArrayD, IxDyn};
 
+use super::batches::gather;
 use super::data_block::Dataset;
 use super::engine::{Engine, Outputs, Step, Tensors};
 use super::metrics::Running;
@@ -147,7 +148,7 @@ impl<'a> Steps<'a> {
         let order: Vec<usize> = (0..data.len).collect();
         for rows in order.chunks(batch.max(1)) {
             let n = rows.len();
-            let fed = feed(data.select(rows), ones(n), 0.0, 0, 0);
+            let fed = feed(gather(data, rows), ones(n), 0.0, 0, 0);
             let out = self.run(StepKind::Eval, n, state, &[&fed, external])?;
             let kept = keep_predictions.then(|| pred_target(out, "pred")).flatten();
             running.add(

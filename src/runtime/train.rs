@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use ndarray::{ArrayD, IxDyn};
 
-use super::batches::{augment, batches, epoch_order};
+use super::batches::{augment, batches, epoch_order, gather};
 use super::checkpoint::{self, Position};
 use super::data_block::Dataset;
 use super::engine::Tensors;
@@ -92,7 +92,7 @@ pub fn split_validation(
             let n_train = data.len - n_val.min(data.len);
             let train: Vec<usize> = (0..n_train).collect();
             let val: Vec<usize> = (n_train..data.len).collect();
-            (data.select(&train), Some(data.select(&val)))
+            (gather(&data, &train), Some(gather(&data, &val)))
         }
         Some(Validate::Data(_)) => (data, other),
         None => (data, None),
@@ -156,7 +156,7 @@ pub fn train(
         let mut running = Running::default();
         let order = epoch_order(train.len, protocol.seed, epoch, protocol.shuffle);
         for rows in batches(&order, protocol.batch) {
-            let mut part = train.select(rows);
+            let mut part = gather(train, rows);
             if let (Some(name), false) = (&roles.input, protocol.augment.is_empty()) {
                 if let Some(c) = part.columns.iter_mut().find(|c| &c.name == name) {
                     augment(
