@@ -15,6 +15,7 @@ use std::collections::HashMap;
 
 use ndarray::ArrayD;
 
+use crate::codegen::KernelReport;
 use crate::ir::{interp::interp_outputs, Graph, IrError, Op};
 
 /// Named arrays: the training state, or one batch's feeds.
@@ -94,6 +95,12 @@ pub trait Step {
     /// Runs one step on `feeds` and `state`, moves the updates into
     /// `state`, and returns every output (valid until the next run).
     fn run(&mut self, state: &mut Tensors, feeds: &[&Tensors]) -> Result<&Outputs, EngineError>;
+
+    /// The fused kernels the step runs, for `--explain` (an interpreter
+    /// has none).
+    fn kernels(&self) -> Option<&[KernelReport]> {
+        None
+    }
 }
 
 /// Something that prepares step graphs.

@@ -15,7 +15,7 @@
 use ndarray::{ArrayD, IxDyn};
 
 use super::engine::{lookup, Engine, EngineError, Outputs, Step, Tensors};
-use crate::codegen::{self, Compiled, In, Options, Out, TensorSig};
+use crate::codegen::{self, Compiled, In, KernelReport, Options, Out, TensorSig};
 use crate::ir::{DType, Graph};
 
 /// The JIT engine; `threads` is passed to the contractions.
@@ -36,6 +36,7 @@ impl Engine for Jit {
             values: compiled.outputs().iter().map(zeros).collect(),
         };
         Ok(Box::new(JitStep {
+            kernels: codegen::explain(graph, &compiled.fusion),
             stage_f32: vec![Vec::new(); inputs.len()],
             stage_i32: vec![Vec::new(); inputs.len()],
             out_i32: compiled.outputs().iter().map(|_| Vec::new()).collect(),
@@ -61,6 +62,7 @@ struct JitStep {
     /// Per output: an `i32` output's values before they become `f32`.
     out_i32: Vec<Vec<i32>>,
     outputs: Outputs,
+    kernels: Vec<KernelReport>,
 }
 
 impl JitStep {
@@ -146,5 +148,9 @@ impl Step for JitStep {
         }
         self.outputs.swap_updates(state);
         Ok(&self.outputs)
+    }
+
+    fn kernels(&self) -> Option<&[KernelReport]> {
+        Some(&self.kernels)
     }
 }

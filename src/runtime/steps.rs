@@ -9,6 +9,7 @@ use super::data_block::Dataset;
 use super::engine::{Engine, Outputs, Step, Tensors};
 use super::metrics::Running;
 use super::RuntimeError;
+use crate::codegen::KernelReport;
 use crate::ir::DType;
 use crate::lower::{
     lower_eval_step, lower_step, Baselines, Field, Items, ParamSpec, StepKind, TrainSpec,
@@ -89,6 +90,38 @@ impl<'a> Steps<'a> {
         &self.spec.metrics
     }
 
+    /// Lowers and compiles the `kind` step for `batch` unless it already
+    /// is; returns its index in the cache.
+    pub fn prepare(&mut self, kind: StepKind, batch: usize) -> Result<usize, RuntimeError> {
+        let found = self
+            .compiled
+            .iter()
+            .position(|(k, b, _)| *k == kind && *b == batch);
+        if let Some(i) = found {
+            return Ok(i);
+        }
+        let lowered = match kind {
+            StepKind::Eval => {
+                lower_eval_step(self.items, &self.spec, &self.baselines, &self.fields, batch)?
+            }
+            StepKind::Train | StepKind::Predict => {
+                lower_step(self.items, &self.spec, &self.fields, batch, kind)?
+            }
+        };
+        let step = self.engine.compile(&lowered.graph)?;
+        self.compiled.push((kind, batch, step));
+        Ok(self.compiled.len() - 1)
+    }
+
+    /// The kernels of a compiled step (`None` before it is compiled, or
+    /// for an engine without kernels).
+    pub fn kernels(&self, kind: StepKind, batch: usize) -> Option<&[KernelReport]> {
+        self.compiled
+            .iter()
+            .find(|(k, b, _)| *k == kind && *b == batch)
+            .and_then(|(_, _, s)| s.kernels())
+    }
+
     /// Runs the `kind` step for a batch of `batch` samples on `state` and
     /// `feeds` (see [`Step::run`]): updates land in `state`.
     pub fn run(
@@ -98,30 +131,7 @@ impl<'a> Steps<'a> {
         state: &mut Tensors,
         feeds: &[&Tensors],
     ) -> Result<&Outputs, RuntimeError> {
-        let found = self
-            .compiled
-            .iter()
-            .position(|(k, b, _)| *k == kind && *b == batch);
-        let index = match found {
-            Some(i) => i,
-            None => {
-                let lowered = match kind {
-                    StepKind::Eval => lower_eval_step(
-                        self.items,
-                        &self.spec,
-                        &self.baselines,
-                        &self.fields,
-                        batch,
-                    )?,
-                    StepKind::Train | StepKind::Predict => {
-                        lower_step(self.items, &self.spec, &self.fields, batch, kind)?
-                    }
-                };
-                let step = self.engine.compile(&lowered.graph)?;
-                self.compiled.push((kind, batch, step));
-                self.compiled.len() - 1
-            }
-        };
+        let index = self.prepare(kind, batch)?;
         Ok(self.compiled[index].2.run(state, feeds)?)
     }
 
