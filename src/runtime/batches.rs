@@ -9,6 +9,7 @@
 
 use ndarray::{ArrayD, Axis, IxDyn};
 
+use super::coded::Values;
 use super::data_block::{Column, Dataset};
 use super::protocol::Augment;
 use crate::ir::rng;
@@ -37,38 +38,51 @@ pub fn batches(order: &[usize], size: usize) -> impl Iterator<Item = &[usize]> {
     order.chunks(size.max(1))
 }
 
-/// The samples at `rows`, in that order, as contiguous arrays: whole rows
-/// copied with `memcpy` (ndarray's `select` goes through a slower general
-/// path, which remains the fallback for non-contiguous columns).
+/// The samples at `rows`, in that order, as contiguous `f32` arrays ready
+/// to feed: whole rows copied (or decoded from their byte codes) in one
+/// pass. ndarray's `select` goes through a slower general path, which
+/// remains the fallback for non-contiguous columns.
 pub fn gather(data: &Dataset, rows: &[usize]) -> Dataset {
     let columns = data
         .columns
         .iter()
-        .map(|c| {
-            let mut shape = c.values.shape().to_vec();
-            let row = shape.iter().skip(1).product::<usize>();
-            shape[0] = rows.len();
-            let values = match c.values.as_slice() {
-                Some(all) => {
-                    let mut v = Vec::with_capacity(rows.len() * row);
-                    for &r in rows {
-                        v.extend_from_slice(&all[r * row..(r + 1) * row]);
-                    }
-                    ArrayD::from_shape_vec(IxDyn(&shape), v).ok()
-                }
-                None => None,
-            };
-            Column {
-                name: c.name.clone(),
-                values: values.unwrap_or_else(|| c.values.select(Axis(0), rows)),
-                dtype: c.dtype,
-            }
+        .map(|c| Column {
+            name: c.name.clone(),
+            values: Values::Dense(gather_rows(&c.values, rows)),
+            dtype: c.dtype,
         })
         .collect();
     Dataset {
         name: data.name.clone(),
         columns,
         len: rows.len(),
+    }
+}
+
+fn gather_rows(values: &Values, rows: &[usize]) -> ArrayD<f32> {
+    let mut shape = values.shape().to_vec();
+    let row: usize = shape.iter().skip(1).product();
+    if let Some(n) = shape.first_mut() {
+        *n = rows.len();
+    }
+    let mut out = Vec::with_capacity(rows.len() * row);
+    let gathered = match values {
+        Values::Dense(a) => a.as_slice().map(|all| {
+            for &r in rows {
+                out.extend_from_slice(&all[r * row..(r + 1) * row]);
+            }
+        }),
+        Values::Coded(c) => c.codes.as_slice().map(|codes| {
+            for &r in rows {
+                let part = &codes[r * row..(r + 1) * row];
+                out.extend(part.iter().map(|&b| c.table[usize::from(b)]));
+            }
+        }),
+    };
+    match gathered {
+        Some(()) => ArrayD::from_shape_vec(IxDyn(&shape), out)
+            .unwrap_or_else(|_| values.select(rows).to_dense()),
+        None => values.select(rows).to_dense(),
     }
 }
 

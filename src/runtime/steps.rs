@@ -5,6 +5,7 @@
 use ndarray::{ArrayD, IxDyn};
 
 use super::batches::gather;
+use super::coded::Values;
 use super::data_block::Dataset;
 use super::engine::{Engine, Outputs, Step, Tensors};
 use super::metrics::Running;
@@ -195,7 +196,13 @@ pub fn feed(batch: Dataset, weights: ArrayD<f32>, lr: f32, t: u64, seed: u32) ->
     let mut fed: Tensors = batch
         .columns
         .into_iter()
-        .map(|c| (c.name, c.values))
+        .map(|c| {
+            let values = match c.values {
+                Values::Dense(a) => a,
+                Values::Coded(coded) => coded.decode(),
+            };
+            (c.name, values)
+        })
         .collect();
     let scalars = [
         ("weights", weights),

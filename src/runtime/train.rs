@@ -15,6 +15,7 @@ use ndarray::{ArrayD, IxDyn};
 
 use super::batches::{augment, batches, epoch_order, gather};
 use super::checkpoint::{self, Position};
+use super::coded::Values;
 use super::data_block::Dataset;
 use super::engine::{Outputs, Tensors};
 use super::metrics::{MetricValue, Running};
@@ -96,7 +97,7 @@ pub fn split_validation(
             let n_train = data.len - n_val.min(data.len);
             let train: Vec<usize> = (0..n_train).collect();
             let val: Vec<usize> = (n_train..data.len).collect();
-            (gather(&data, &train), Some(gather(&data, &val)))
+            (data.select(&train), Some(data.select(&val)))
         }
         Some(Validate::Data(_)) => (data, other),
         None => (data, None),
@@ -267,8 +268,13 @@ impl Feeder<'_> {
         let protocol = self.protocol;
         let mut part = gather(self.data, rows);
         if let (Some(name), false) = (&self.roles.input, protocol.augment.is_empty()) {
-            if let Some(c) = part.columns.iter_mut().find(|c| &c.name == name) {
-                augment(&mut c.values, &protocol.augment, protocol.seed, step as u32);
+            if let Some(Values::Dense(x)) = part
+                .columns
+                .iter_mut()
+                .find(|c| &c.name == name)
+                .map(|c| &mut c.values)
+            {
+                augment(x, &protocol.augment, protocol.seed, step as u32);
             }
         }
         let w = ArrayD::from_shape_vec(
@@ -305,6 +311,7 @@ pub fn sample_weights(
         })?;
     labels
         .values
+        .to_dense()
         .iter()
         .map(|&l| {
             cw.get(l as usize)
