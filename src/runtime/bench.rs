@@ -107,9 +107,9 @@ pub fn bench_program(
     }
     let train_step = median(times);
     let n_eval = (s.train.len / batch).min(opts.steps.max(1)) * batch;
-    let eval_data = gather(&s.train, &(0..n_eval).collect::<Vec<_>>());
+    let eval_data = s.train.select(&(0..n_eval).collect::<Vec<_>>());
     let none = Tensors::new();
-    let first = gather(&s.train, &(0..batch).collect::<Vec<_>>());
+    let first = s.train.select(&(0..batch).collect::<Vec<_>>());
     s.steps.evaluate(&mut state, &first, batch, &none, false)?;
     let t = Instant::now();
     s.steps
