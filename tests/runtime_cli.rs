@@ -51,6 +51,9 @@ fn run_trains_evaluates_and_writes_json_lines() {
         assert!(l["loss"].as_f64().unwrap() > 0.0 && l["val_loss"].is_number());
         let acc = l["val_acc"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&acc));
+        let (train, all) = (l["train_seconds"].as_f64(), l["seconds"].as_f64());
+        assert!(train.unwrap() > 0.0 && train <= all, "{l}");
+        assert!(l["samples"].as_u64().unwrap() > 0);
     }
     assert_eq!(lines[3]["phase"], "test");
     assert!(lines[3]["confusion_matrix"].is_array());
@@ -67,6 +70,43 @@ fn run_trains_evaluates_and_writes_json_lines() {
     ]);
     assert!(again.status.success(), "{}", stderr(&again));
     assert!(!String::from_utf8_lossy(&again.stdout).contains("epoch 1:"));
+}
+
+/// `--batch` overrides the train block's: the compiled train step's work
+/// (the fusion report's total FLOPs, optimizer update included) grows
+/// with it.
+#[test]
+fn run_batch_overrides_the_train_block() {
+    let flops = |batch: &str| {
+        let o = dlc(&[
+            "run",
+            "tests/data/blobs.dlm",
+            "--epochs",
+            "1",
+            "--batch",
+            batch,
+            "--explain",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let err = stderr(&o);
+        let total = err
+            .lines()
+            .find(|l| l.contains(" kernels, "))
+            .unwrap_or_else(|| panic!("no report total in {err}"));
+        let n: String = total
+            .split(" kernels, ")
+            .nth(1)
+            .unwrap_or("")
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        n.parse::<u64>().expect("a FLOP count")
+    };
+    let (small, large) = (flops("4"), flops("16"));
+    assert!(
+        large > 2 * small,
+        "batch 4: {small} flop, batch 16: {large}"
+    );
 }
 
 /// A classifier over 2x2 "images" read from IDX files in `dir`, whose

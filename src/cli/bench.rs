@@ -6,10 +6,11 @@
 //!   files' headers) plus lowering and code generation to finalized code
 //!   (`lower_codegen_ms`) of the train, eval and predict steps at `batch`
 //!   and of predict at batch 1; data loading is not included;
-//! - `train_samples_per_s`: `batch` over the **median** train step time of
-//!   `steps` timed steps (after `warmup_steps` untimed ones), each step fed
+//! - `train_samples_per_s`: the samples of `steps` timed steps (after
+//!   `warmup_steps` untimed ones) over their **total** time, each step fed
 //!   a shuffled batch of the model's own data as `dlc run` feeds it
-//!   (gather, augmentation, weights, update); `train_step_ms_median`;
+//!   (gather, augmentation, weights, update), as the peers time an epoch;
+//!   `train_step_ms_median` is the median step;
 //!   `train_loss` is the last step's loss;
 //! - `eval_samples_per_s`: the **total** time of the eval step over the
 //!   first `eval_samples` training samples (at most `steps` batches), after

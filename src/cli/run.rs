@@ -34,6 +34,9 @@ pub struct RunArgs {
     /// Override the train block's `epochs`.
     #[arg(long)]
     epochs: Option<usize>,
+    /// Override the train block's `batch`.
+    #[arg(long)]
+    batch: Option<usize>,
     /// What runs the step graphs.
     #[arg(long, value_enum, default_value_t)]
     engine: EngineArg,
@@ -93,6 +96,7 @@ pub fn run(args: &RunArgs) -> i32 {
     let engine = args.engine.engine(args.threads);
     let options = RunOptions {
         epochs: args.epochs,
+        batch: args.batch,
         resume: args.resume.clone(),
         base_dir: parsed.base_dir.clone(),
     };
@@ -257,6 +261,8 @@ fn epoch_json(r: &EpochRecord) -> Value {
     }
     o.insert("lr".into(), json!(r.lr));
     o.insert("seconds".into(), json!(r.seconds));
+    o.insert("train_seconds".into(), json!(r.train_seconds));
+    o.insert("samples".into(), json!(r.samples));
     Value::Object(o)
 }
 

@@ -142,6 +142,9 @@ pub fn run_program(
 ) -> Result<Outcome, RuntimeError> {
     let items = Items::new(files);
     let mut s = setup(&items, files, engine, &options.base_dir)?;
+    if let Some(b) = options.batch {
+        s.protocol.batch = b.max(1);
+    }
     let batch = s.protocol.batch.min(s.train.len);
     s.steps.lower_train(batch)?;
     observer.compiled(batch, s.steps.kernels(StepKind::Train, batch));

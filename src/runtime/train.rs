@@ -36,7 +36,10 @@ pub struct EpochRecord {
     /// The same on the validation data (empty without validation).
     pub val: Vec<(String, MetricValue)>,
     pub lr: f64,
+    /// The whole epoch, validation included.
     pub seconds: f64,
+    /// The training batches alone.
+    pub train_seconds: f64,
     pub samples: usize,
 }
 
@@ -69,6 +72,9 @@ pub trait Observer {
 pub struct RunOptions {
     /// Overrides the train block's `epochs`.
     pub epochs: Option<usize>,
+    /// Overrides the train block's `batch` (training, validation and
+    /// `evaluate` blocks alike).
+    pub batch: Option<usize>,
     /// A checkpoint to continue from.
     pub resume: Option<PathBuf>,
     /// Where relative checkpoint paths of the program start from.
@@ -165,6 +171,7 @@ pub fn train(
         let lr = steps.base_lr * schedule.factor(epoch);
         let mut running = Running::default();
         let order = epoch_order(train.len, protocol.seed, epoch, protocol.shuffle);
+        let training = Instant::now();
         for rows in batches(&order, protocol.batch) {
             pos.step += 1;
             let out = feeder.step(steps, rows, lr, pos.step, &mut state)?;
@@ -177,6 +184,7 @@ pub fn train(
             running.add(rows.len(), scalar(out, "loss"), &sums, kept);
             observer.batch(epoch + 1, running.samples, train.len, running.mean_loss());
         }
+        let train_seconds = training.elapsed().as_secs_f64();
         let names: Vec<String> = protocol
             .metrics
             .iter()
@@ -196,6 +204,7 @@ pub fn train(
             val: val_values,
             lr,
             seconds: started.elapsed().as_secs_f64(),
+            train_seconds,
             samples: running.samples,
         };
         schedule.observe(
