@@ -257,13 +257,16 @@ fn kernels(n: usize, opts: &Options) {
 type Product = (&'static str, (usize, usize, usize), (bool, bool));
 
 /// Products of the train steps.
-const SMALL: [Product; 6] = [
+const SMALL: [Product; 9] = [
     ("lstm_gates", (32, 256, 64), (false, false)),
     ("mlp_dense1", (32, 128, 784), (false, false)),
     ("mlp_dense1_dw", (784, 128, 32), (true, false)),
+    ("mlp256_dense1", (256, 128, 784), (false, false)),
+    ("predict_dense1", (1, 128, 784), (false, false)),
     ("cnn_conv_fwd", (32, 676, 9), (false, false)),
     ("cnn_conv_dw", (32, 9, 676), (false, true)),
     ("cnn_dense1_dw", (5408, 128, 32), (true, false)),
+    ("cnn_dense1_dx", (32, 5408, 128), (false, true)),
 ];
 
 /// GFLOP/s of one `(m, n, k)` product, ours at every dispatch level and

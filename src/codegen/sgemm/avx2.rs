@@ -5,6 +5,7 @@
 use std::arch::x86_64::*;
 
 use super::block::MicroKernel;
+use super::Mat;
 
 pub struct Kernel;
 
@@ -17,7 +18,7 @@ impl MicroKernel for Kernel {
 
     unsafe fn tile(
         kc: usize,
-        a: *const f32,
+        a: Mat,
         b: *const f32,
         b_rs: usize,
         c: *mut f32,
@@ -26,17 +27,24 @@ impl MicroKernel for Kernel {
         nr: usize,
         acc: bool,
     ) {
-        tile(kc, a, b, b_rs, c, c_rs, mr, nr, acc);
+        if a.rs == 1 {
+            tile::<true>(kc, a, b, b_rs, c, c_rs, mr, nr, acc);
+        } else {
+            tile::<false>(kc, a, b, b_rs, c, c_rs, mr, nr, acc);
+        }
     }
 }
 
+/// `PACKED`: `a` is a packed panel (`rs = 1`, `cs = MR`), else rows read
+/// in place (`cs = 1`).
+///
 /// # Safety
 /// As for [`MicroKernel::tile`]; the host has AVX2 and FMA.
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn tile(
+unsafe fn tile<const PACKED: bool>(
     kc: usize,
-    a: *const f32,
+    a: Mat,
     b: *const f32,
     b_rs: usize,
     c: *mut f32,
@@ -46,16 +54,17 @@ unsafe fn tile(
     acc: bool,
 ) {
     let mut r = [[_mm256_setzero_ps(); 2]; MR];
-    let (mut a, mut b) = (a, b);
-    for _ in 0..kc {
+    let (mut ap, mut b) = (a.ptr, b);
+    let rows: [*const f32; MR] = std::array::from_fn(|i| a.ptr.wrapping_offset(i as isize * a.rs));
+    for p in 0..kc {
         let b0 = _mm256_loadu_ps(b);
         let b1 = _mm256_loadu_ps(b.add(8));
         for (i, row) in r.iter_mut().enumerate() {
-            let ai = _mm256_broadcast_ss(&*a.add(i));
+            let ai = _mm256_broadcast_ss(&*if PACKED { ap.add(i) } else { rows[i].add(p) });
             row[0] = _mm256_fmadd_ps(ai, b0, row[0]);
             row[1] = _mm256_fmadd_ps(ai, b1, row[1]);
         }
-        a = a.add(MR);
+        ap = ap.add(MR);
         b = b.add(b_rs);
     }
     if mr == MR && nr == NR {

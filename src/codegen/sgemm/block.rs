@@ -22,17 +22,18 @@ pub trait MicroKernel {
     /// Columns of a tile.
     const NR: usize;
 
-    /// `c[i, j] (+)= Σ_p a[p*MR + i] * b[p*b_rs + j]` for `i < mr`,
-    /// `j < nr` (`+=` when `acc`); `c[i, j]` is at `c + i*c_rs + j`.
+    /// `c[i, j] (+)= Σ_p a(i, p) * b[p*b_rs + j]` for `i < mr`, `j < nr`
+    /// (`+=` when `acc`); `c[i, j]` is at `c + i*c_rs + j`. `a` is a packed
+    /// panel (`rs = 1`, `cs = MR`) or rows of A read in place.
     ///
     /// # Safety
-    /// `a` holds `kc * MR` readable floats, `b` has `kc` readable rows of
+    /// `a` is readable at `MR x kc`, `b` has `kc` readable rows of
     /// `NR` floats at stride `b_rs`, `c` is writable at the `mr x nr`
     /// tile, `mr <= MR`, `nr <= NR`, and the host supports the kernel.
     #[allow(clippy::too_many_arguments)]
     unsafe fn tile(
         kc: usize,
-        a: *const f32,
+        a: Mat,
         b: *const f32,
         b_rs: usize,
         c: *mut f32,
@@ -46,7 +47,13 @@ pub trait MicroKernel {
 /// Whether the kernel reads B in place: its rows are contiguous and the
 /// rows of `dst` are too few to pay for packing every B panel.
 fn direct_b(m: usize, rhs: Mat) -> bool {
-    rhs.cs == 1 && m <= 2 * MC
+    rhs.cs == 1 && m <= 64
+}
+
+/// Whether the kernel reads A in place: its rows are contiguous and each
+/// A panel meets a single B panel.
+fn direct_a<K: MicroKernel>(n: usize, lhs: Mat) -> bool {
+    lhs.cs == 1 && n <= K::NR
 }
 
 /// The output: element `(i, j)` at `ptr + i*rs + j*cs`, with `rs == 1` or
@@ -69,7 +76,7 @@ const TILE: usize = 256;
 #[allow(clippy::too_many_arguments)]
 unsafe fn tile<K: MicroKernel>(
     kc: usize,
-    a: *const f32,
+    a: Mat,
     (b, b_rs): (*const f32, usize),
     dst: Dst,
     c: *mut f32,
@@ -82,9 +89,10 @@ unsafe fn tile<K: MicroKernel>(
     }
     let mut t = [0f32; TILE];
     K::tile(kc, a, b, b_rs, t.as_mut_ptr(), K::NR, mr, nr, false);
-    for i in 0..mr {
-        for j in 0..nr {
-            let d = c.add(i * dst.rs + j * dst.cs);
+    // `dst.rs == 1`: a tile column is a contiguous run of `dst`.
+    for j in 0..nr {
+        let d = std::slice::from_raw_parts_mut(c.add(j * dst.cs), mr);
+        for (i, d) in d.iter_mut().enumerate() {
             let v = t[i * K::NR + j];
             *d = if acc { *d + v } else { v };
         }
@@ -116,6 +124,7 @@ pub unsafe fn run<K: MicroKernel>(
     let mc_max = (MC / K::MR * K::MR).min(m.next_multiple_of(K::MR));
     let kc_max = KC.min(k);
     let direct = direct_b(m, rhs);
+    let in_place_a = direct_a::<K>(n, lhs);
     let nc_max = if direct {
         K::NR
     } else {
@@ -136,7 +145,11 @@ pub unsafe fn run<K: MicroKernel>(
                 }
                 for ic in (0..m).step_by(mc_max) {
                     let mc = mc_max.min(m - ic);
-                    pack_a::<K>(lhs.at(ic, pc), mc, kc, pa);
+                    // In place, only the ragged last panel is packed.
+                    let a_from = if in_place_a { mc / K::MR * K::MR } else { 0 };
+                    if a_from < mc {
+                        pack_a::<K>(lhs.at(ic + a_from, pc), mc - a_from, kc, pa);
+                    }
                     for jr in (0..nc).step_by(K::NR) {
                         let nr = K::NR.min(nc - jr);
                         let (b, b_rs) = if jr < packed_from {
@@ -146,7 +159,15 @@ pub unsafe fn run<K: MicroKernel>(
                         };
                         for ir in (0..mc).step_by(K::MR) {
                             let c = dst.ptr.add((ic + ir) * dst.rs + (jc + jr) * dst.cs);
-                            let a = pa.add(ir * kc).cast_const();
+                            let a = if ir < a_from {
+                                lhs.at(ic + ir, pc)
+                            } else {
+                                Mat {
+                                    ptr: pa.add((ir - a_from) * kc),
+                                    rs: 1,
+                                    cs: K::MR as isize,
+                                }
+                            };
                             let mr = K::MR.min(mc - ir);
                             tile::<K>(kc, a, (b, b_rs), dst, c, mr, nr, acc);
                         }

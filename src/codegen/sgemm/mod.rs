@@ -206,8 +206,11 @@ pub unsafe fn sgemm(
     if m == 0 || n == 0 {
         return;
     }
-    if n < 16 && m > n {
-        // Narrow: compute `dst^T = rhs^T @ lhs^T`, whose tiles are full.
+    let narrow = n < 16 && m > n;
+    let rhs_transposed = rhs.rs == 1 && rhs.cs != 1 && m <= 32 && n > m;
+    if narrow || rhs_transposed {
+        // Compute `dst^T = rhs^T @ lhs^T`: its tiles are full (narrow), or
+        // its A is read in place instead of packing a transposed B.
         let job = Job {
             dst: Dst {
                 ptr: dst,

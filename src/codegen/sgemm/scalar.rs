@@ -3,6 +3,7 @@
 //! and by the tests.
 
 use super::block::MicroKernel;
+use super::Mat;
 
 pub struct Kernel;
 
@@ -15,7 +16,7 @@ impl MicroKernel for Kernel {
 
     unsafe fn tile(
         kc: usize,
-        a: *const f32,
+        a: Mat,
         b: *const f32,
         b_rs: usize,
         c: *mut f32,
@@ -28,9 +29,10 @@ impl MicroKernel for Kernel {
         // SAFETY (whole body): the caller guarantees `kc` panels of `MR`
         // floats at `a`, `kc` rows of `NR` floats at `b` and the tile at `c`.
         for p in 0..kc {
-            let ap = std::slice::from_raw_parts(a.add(p * MR), MR);
+            let ap = a.ptr.offset(p as isize * a.cs);
             let bp = std::slice::from_raw_parts(b.add(p * b_rs), NR);
-            for (row, &ai) in r.iter_mut().zip(ap) {
+            for (i, row) in r.iter_mut().enumerate() {
+                let ai = *ap.offset(i as isize * a.rs);
                 for (x, &bj) in row.iter_mut().zip(bp) {
                     *x += ai * bj;
                 }
