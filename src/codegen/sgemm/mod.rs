@@ -17,13 +17,16 @@
 //! (`avx512`, 8 x 32 tile in 16 zmm accumulators), AVX2 + FMA (`avx2`,
 //! 6 x 16), and portable Rust (`scalar`, 4 x 8). `threads > 1` splits the
 //! columns (or rows, for narrow products) across rayon workers, each with
-//! its own scratch.
+//! its own scratch. Products of at most four rows (batch-1 predict) skip
+//! blocking on AVX-512 (`gemv`).
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
 mod block;
+#[cfg(target_arch = "x86_64")]
+mod gemv;
 mod scalar;
 mod scratch;
 #[cfg(test)]
@@ -227,6 +230,10 @@ pub unsafe fn sgemm(
         rs: dst_rs,
         cs: 1,
     };
+    #[cfg(target_arch = "x86_64")]
+    if level == Level::Avx512 && gemv::fits(m, rhs) {
+        return gemv::run((m, n, k), dst, lhs, rhs, accumulate);
+    }
     let job = Job { dst, lhs, rhs };
     let parts = threads.clamp(1, 64);
     if parts == 1 || 2 * m * n * k < 1 << 20 {
