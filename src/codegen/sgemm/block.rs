@@ -12,8 +12,9 @@ use super::{scratch, Mat};
 const KC: usize = 256;
 /// Rows of a packed A block (`MC x KC`, ~192 KiB of the 1 MiB L2).
 const MC: usize = 192;
-/// Columns of a packed B block (`KC x NC`, 1 MiB, streamed from L2/L3).
-const NC: usize = 1024;
+/// Columns of a packed B block (`KC x NC`, 512 KiB: with the A block it
+/// stays in L2).
+const NC: usize = 512;
 
 /// A register-tiled micro-kernel.
 pub trait MicroKernel {
@@ -50,10 +51,11 @@ fn direct_b(m: usize, rhs: Mat) -> bool {
     rhs.cs == 1 && m <= 64
 }
 
-/// Whether the kernel reads A in place: its rows are contiguous and each
-/// A panel meets a single B panel.
-fn direct_a<K: MicroKernel>(n: usize, lhs: Mat) -> bool {
-    lhs.cs == 1 && n <= K::NR
+/// Whether the kernel reads A in place: its rows are contiguous (eight
+/// row streams prefetch as well as one packed panel, and packing
+/// row-major A is a scalar transpose).
+fn direct_a(lhs: Mat) -> bool {
+    lhs.cs == 1
 }
 
 /// The output: element `(i, j)` at `ptr + i*rs + j*cs`, with `rs == 1` or
@@ -124,7 +126,7 @@ pub unsafe fn run<K: MicroKernel>(
     let mc_max = (MC / K::MR * K::MR).min(m.next_multiple_of(K::MR));
     let kc_max = KC.min(k);
     let direct = direct_b(m, rhs);
-    let in_place_a = direct_a::<K>(n, lhs);
+    let in_place_a = direct_a(lhs);
     let nc_max = if direct {
         K::NR
     } else {
