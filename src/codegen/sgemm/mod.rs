@@ -236,7 +236,9 @@ pub unsafe fn sgemm(
     }
     let job = Job { dst, lhs, rhs };
     let parts = threads.clamp(1, 64);
-    if parts == 1 || 2 * m * n * k < 1 << 20 {
+    // Below ~8 MFLOP (tens of microseconds) waking workers costs more
+    // than it saves.
+    if parts == 1 || 2 * m * n * k < 1 << 23 {
         return serial(level, (m, n, k), job, accumulate);
     }
     // Split the wider side in chunks that keep whole 32-column panels.

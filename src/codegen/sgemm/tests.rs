@@ -150,7 +150,13 @@ fn shapes_at_tile_and_block_edges() {
 
 #[test]
 fn two_threads_split_rows_and_columns() {
-    for (m, n, k) in [(64, 300, 70), (300, 64, 70), (97, 131, 139), (33, 1100, 20)] {
+    // Each above the 8 MFLOP threading threshold; the second splits rows.
+    for (m, n, k) in [
+        (128, 300, 130),
+        (300, 100, 150),
+        (197, 211, 113),
+        (33, 1100, 130),
+    ] {
         all_variants(m, n, k, 2);
     }
 }
