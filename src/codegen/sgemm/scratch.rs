@@ -22,9 +22,11 @@ pub fn with<R>(len: usize, f: impl FnOnce(*mut f32) -> R) -> R {
             *v = vec![0.0; len + ALIGN];
         }
         let p = v.as_mut_ptr();
-        // SAFETY: `align_offset` of a `*mut f32` to 64 bytes is at most
-        // 15 floats, and the buffer has `len + 16`.
-        let p = unsafe { p.add(p.align_offset(64)) };
+        // Alignment only helps speed (the kernels load unaligned), so an
+        // offset `align_offset` could not compute is clamped.
+        let off = p.align_offset(64).min(ALIGN - 1);
+        // SAFETY: `off < 16` and the buffer has `len + 16` floats.
+        let p = unsafe { p.add(off) };
         f(p)
     })
 }
