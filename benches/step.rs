@@ -10,8 +10,10 @@
 //! `DLC_STEPS` steps after 5 warm-up steps, parameters carried from step to
 //! step), `predict_us` (median of 1,000 batch-1 predict calls), kernel
 //! count and arena size. Then two kernel microbenchmarks at n = 256 and
-//! 1024: gemm GFLOP/s of an `n x n` matmul and ns per element of a fused
-//! elementwise loop. Run: `cargo bench --bench step`; choose workloads with
+//! 1024: GFLOP/s of a JIT-compiled `n x n` matmul (our `sgemm`) and ns per element of a fused
+//! elementwise loop, and GFLOP/s of our `sgemm` at each dispatch level
+//! against the `gemm` crate on the same square product
+//! (`kernels:small`: on the train steps' own product shapes). Run: `cargo bench --bench step`; choose workloads with
 //! `DLC_WORKLOADS=cnn:32,mlp:256,kernels:256`; `DLC_EXPLAIN=1` prints each
 //! train step's kernel report to stderr.
 
@@ -217,7 +219,7 @@ fn bench(name: &str, text: &str, batch: usize, opts: &Options, steps: usize) {
     );
 }
 
-/// GFLOP/s of one JIT-compiled matmul `[n, n] @ [n, n]` (gemm, x86-v4),
+/// GFLOP/s of one JIT-compiled matmul `[n, n] @ [n, n]` (our `sgemm`),
 /// and ns per element of a fused `tanh(x * y + x)` loop over `n * n`
 /// elements (Cranelift f32x4 + FMA).
 fn kernels(n: usize, opts: &Options) {
@@ -248,6 +250,69 @@ fn kernels(n: usize, opts: &Options) {
         opts.threads,
         2.0 * (n * n * n) as f64 / gemm_s / 1e9,
         ew_s / (n * n) as f64 * 1e9,
+    );
+}
+
+/// A product: `(name, (m, n, k), (lhs transposed, rhs transposed))`.
+type Product = (&'static str, (usize, usize, usize), (bool, bool));
+
+/// Products of the train steps.
+const SMALL: [Product; 9] = [
+    ("lstm_gates", (32, 256, 64), (false, false)),
+    ("mlp_dense1", (32, 128, 784), (false, false)),
+    ("mlp_dense1_dw", (784, 128, 32), (true, false)),
+    ("mlp256_dense1", (256, 128, 784), (false, false)),
+    ("predict_dense1", (1, 128, 784), (false, false)),
+    ("cnn_conv_fwd", (32, 676, 9), (false, false)),
+    ("cnn_conv_dw", (32, 9, 676), (false, true)),
+    ("cnn_dense1_dw", (5408, 128, 32), (true, false)),
+    ("cnn_dense1_dx", (32, 5408, 128), (false, true)),
+];
+
+/// GFLOP/s of one `(m, n, k)` product, ours at every dispatch level and
+/// the `gemm` crate (0.19, x86-v4), in the same process: median of runs
+/// lasting about 0.2 s in total.
+fn versus(name: &str, (m, n, k): (usize, usize, usize), (ta, tb): (bool, bool), threads: usize) {
+    use dlc::codegen::sgemm::{sgemm, Level, Mat};
+    let a = vec![0.5f32; m * k];
+    let b = vec![0.25f32; k * n];
+    let mut c = vec![0f32; m * n];
+    let lhs = Mat::row_major(a.as_ptr(), if ta { m } else { k }, ta);
+    let rhs = Mat::row_major(b.as_ptr(), if tb { k } else { n }, tb);
+    let flops = 2.0 * (m * n * k) as f64;
+    let runs = ((2e8 / flops) as usize).clamp(5, 2000);
+    let mut time = |f: &mut dyn FnMut(*mut f32)| {
+        let v = (0..runs + 2)
+            .map(|_| {
+                let t = Instant::now();
+                f(c.as_mut_ptr());
+                t.elapsed().as_secs_f64()
+            })
+            .collect();
+        flops / median(v) / 1e9
+    };
+    let mut fields = Vec::new();
+    for level in Level::available() {
+        // SAFETY: the buffers have the sizes the strides describe.
+        let g = time(&mut |d| unsafe { sgemm(level, (m, n, k), d, n, lhs, rhs, false, threads) });
+        fields.push(format!("\"ours_{level:?}\":{g:.1}").to_lowercase());
+    }
+    let par = if threads > 1 {
+        gemm::Parallelism::Rayon(threads)
+    } else {
+        gemm::Parallelism::None
+    };
+    // SAFETY: as above; `gemm` takes (column stride, row stride) pairs.
+    let g = time(&mut |d| unsafe {
+        gemm::gemm(
+            m, n, k, d, 1, n as isize, false, lhs.ptr, lhs.cs, lhs.rs, rhs.ptr, rhs.cs, rhs.rs,
+            0.0, 1.0, false, false, false, par,
+        )
+    });
+    fields.push(format!("\"gemm_crate\":{g:.1}"));
+    println!(
+        "{{\"workload\":\"gemm\",\"shape\":\"{name}\",\"mnk\":[{m},{n},{k}],\"threads\":{threads},{}}}",
+        fields.join(",")
     );
 }
 
@@ -304,6 +369,12 @@ fn main() {
     for n in [256, 1024] {
         if only.is_empty() || only.split(',').any(|w| w == format!("kernels:{n}")) {
             kernels(n, &opts);
+            versus(&format!("square{n}"), (n, n, n), (false, false), threads);
+        }
+    }
+    if only.is_empty() || only.split(',').any(|w| w == "kernels:small") {
+        for (name, dims, t) in SMALL {
+            versus(name, dims, t, threads);
         }
     }
 }

@@ -1,9 +1,8 @@
 //! The memory plan's promise: after the first call, `Compiled::run` does
-//! no heap allocation of its own. A counting global allocator watches
-//! repeated runs. A step without contractions allocates nothing at all;
-//! in the example train steps the only allocations left are the ones the
-//! `gemm` crate (0.19) makes inside each call for its packing buffers, at
-//! most two per gemm call, the same on every run.
+//! no heap allocation. A counting global allocator watches repeated runs.
+//! A step without contractions allocates nothing at all; the example train
+//! steps (MLP, CNN, LSTM; one thread) allocate only in their first run,
+//! when `sgemm`'s per-thread packing space grows to its size.
 
 mod run_step;
 
@@ -39,21 +38,6 @@ unsafe impl GlobalAlloc for Counting {
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
-
-/// How many times a run calls gemm: once per matmul batch entry, once per
-/// image in each convolution op.
-fn gemm_calls(g: &Graph) -> usize {
-    g.nodes
-        .iter()
-        .map(|n| match &n.op {
-            Op::MatMul { .. } => n.shape[..n.shape.len() - 2].iter().product(),
-            Op::Conv2d { .. } | Op::Conv2dGradInput { .. } | Op::Conv2dGradWeight { .. } => {
-                g.shape(n.inputs[0])[0]
-            }
-            _ => 0,
-        })
-        .sum()
-}
 
 fn step_graph(name: &str, text: &str, batch: usize) -> Graph {
     let parsed = parse(&format!("{name}.dlm"), text);
@@ -115,10 +99,10 @@ fn a_step_without_contractions_never_allocates() {
     assert_eq!(counts, [0, 0, 0, 0]);
 }
 
-#[test]
-fn train_steps_allocate_only_inside_gemm() {
-    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
-    for (name, text, batch) in [
+/// The examples' train steps, each with matmuls (and the CNN with
+/// convolutions and their gradients) through our `sgemm`.
+fn train_steps() -> Vec<(&'static str, Graph)> {
+    [
         ("mlp", include_str!("../examples/mlp.dlm"), 32),
         ("mnist_cnn", include_str!("../examples/mnist_cnn.dlm"), 8),
         (
@@ -126,18 +110,35 @@ fn train_steps_allocate_only_inside_gemm() {
             include_str!("../examples/lstm_classifier.dlm"),
             8,
         ),
-    ] {
-        let g = step_graph(name, text, batch);
+    ]
+    .into_iter()
+    .map(|(name, text, batch)| (name, step_graph(name, text, batch)))
+    .collect()
+}
+
+fn contractions(g: &Graph) -> usize {
+    g.nodes
+        .iter()
+        .filter(|n| {
+            matches!(
+                n.op,
+                Op::MatMul { .. }
+                    | Op::Conv2d { .. }
+                    | Op::Conv2dGradInput { .. }
+                    | Op::Conv2dGradWeight { .. }
+            )
+        })
+        .count()
+}
+
+#[test]
+fn train_steps_never_allocate_after_the_first() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    for (name, g) in train_steps() {
+        assert!(contractions(&g) > 0, "{name} has no contraction to test");
         let counts = allocations_per_run(&g);
-        let calls = gemm_calls(&g);
-        println!("{name}: allocations per run {counts:?}, gemm calls per run {calls}");
-        assert!(
-            counts[1..].iter().all(|&c| c == counts[1]),
-            "{name}: {counts:?}"
-        );
-        assert!(
-            counts[1] <= 2 * calls,
-            "{name}: {counts:?} for {calls} gemm calls"
-        );
+        println!("{name}: allocations per run {counts:?}");
+        // The first run may grow the per-thread packing space once.
+        assert_eq!(counts[1..], [0, 0, 0], "{name}: {counts:?}");
     }
 }

@@ -1,6 +1,6 @@
 //! Rust routines the JIT code calls once per buffer (never per element):
-//! matmul through the `gemm` crate (AVX-512 microkernels via `x86-v4`),
-//! convolution and its gradients as im2col + gemm, pooling, argmax,
+//! matmul through our `sgemm` (AVX-512 micro-kernels, runtime dispatch),
+//! convolution and its gradients as im2col + sgemm, pooling, argmax,
 //! gather/scatter and the random ops (Philox, exactly as the reference).
 //!
 //! Every routine has the signature [`Helper`]: four buffer pointers (unused
@@ -11,8 +11,7 @@
 
 use std::slice;
 
-use gemm::Parallelism;
-
+use super::sgemm::{self, Mat};
 use crate::ir::rng;
 
 /// `fn(p0, p1, p2, p3, geometry)`.
@@ -30,71 +29,16 @@ unsafe fn i32s<'a>(p: *mut u8, n: usize) -> &'a [i32] {
     slice::from_raw_parts(p.cast::<i32>().cast_const(), n)
 }
 
-fn parallelism(threads: usize) -> Parallelism {
-    if threads > 1 {
-        Parallelism::Rayon(threads)
-    } else {
-        Parallelism::None
-    }
-}
-
-/// A strided matrix operand: pointer, row stride, column stride.
-#[derive(Clone, Copy)]
-struct Mat {
-    ptr: *const f32,
-    rs: isize,
-    cs: isize,
-}
-
-impl Mat {
-    /// Row-major `rows x cols`, or its transpose when `t`.
-    fn new(ptr: *const f32, cols: usize, t: bool) -> Mat {
-        if t {
-            Mat {
-                ptr,
-                rs: 1,
-                cs: cols as isize,
-            }
-        } else {
-            Mat {
-                ptr,
-                rs: cols as isize,
-                cs: 1,
-            }
-        }
-    }
-}
-
 /// `dst[m, n] (+)= lhs[m, k] @ rhs[k, n]`, `dst` row-major.
 unsafe fn gemm_f32(
-    (m, n, k): (usize, usize, usize),
+    dims: (usize, usize, usize),
     dst: *mut f32,
     lhs: Mat,
     rhs: Mat,
     accumulate: bool,
     threads: usize,
 ) {
-    gemm::gemm(
-        m,
-        n,
-        k,
-        dst,
-        1,
-        n as isize,
-        accumulate,
-        lhs.ptr,
-        lhs.cs,
-        lhs.rs,
-        rhs.ptr,
-        rhs.cs,
-        rhs.rs,
-        if accumulate { 1.0 } else { 0.0 },
-        1.0,
-        false,
-        false,
-        false,
-        parallelism(threads),
-    );
+    sgemm::gemm(dims, dst, dims.1, lhs, rhs, accumulate, threads);
 }
 
 /// `c = a @ b` per batch; geometry `[batch, m, n, k, ta, tb, threads]`.
@@ -104,8 +48,8 @@ pub unsafe extern "C" fn matmul(a: *mut u8, b: *mut u8, c: *mut u8, _: *mut u8, 
     };
     let (a, b, c) = (a.cast::<f32>(), b.cast::<f32>(), c.cast::<f32>());
     for i in 0..batch {
-        let lhs = Mat::new(a.add(i * m * k), if ta == 1 { m } else { k }, ta == 1);
-        let rhs = Mat::new(b.add(i * k * n), if tb == 1 { k } else { n }, tb == 1);
+        let lhs = Mat::row_major(a.add(i * m * k), if ta == 1 { m } else { k }, ta == 1);
+        let rhs = Mat::row_major(b.add(i * k * n), if tb == 1 { k } else { n }, tb == 1);
         gemm_f32((m, n, k), c.add(i * m * n), lhs, rhs, false, threads);
     }
 }
@@ -191,11 +135,11 @@ pub unsafe extern "C" fn conv2d(x: *mut u8, w: *mut u8, y: *mut u8, s: *mut u8, 
     let img = cv.c * cv.h * cv.w;
     let x = f32s(x, cv.b * img);
     let col = f32s(s, ckk * p);
-    let wm = Mat::new(w.cast::<f32>(), ckk, false);
+    let wm = Mat::row_major(w.cast::<f32>(), ckk, false);
     for b in 0..cv.b {
         cv.im2col(&x[b * img..(b + 1) * img], col);
         let dst = y.cast::<f32>().add(b * cv.f * p);
-        let rhs = Mat::new(col.as_ptr(), p, false);
+        let rhs = Mat::row_major(col.as_ptr(), p, false);
         gemm_f32((cv.f, p, ckk), dst, wm, rhs, false, cv.threads);
     }
 }
@@ -213,10 +157,10 @@ pub unsafe extern "C" fn conv2d_grad_input(
     let img = cv.c * cv.h * cv.w;
     let dx = f32s(dx, cv.b * img);
     let col = f32s(s, ckk * p);
-    let wt = Mat::new(w.cast::<f32>(), ckk, true);
+    let wt = Mat::row_major(w.cast::<f32>(), ckk, true);
     dx.fill(0.0);
     for b in 0..cv.b {
-        let rhs = Mat::new(dy.cast::<f32>().add(b * cv.f * p).cast_const(), p, false);
+        let rhs = Mat::row_major(dy.cast::<f32>().add(b * cv.f * p).cast_const(), p, false);
         gemm_f32((ckk, p, cv.f), col.as_mut_ptr(), wt, rhs, false, cv.threads);
         let out = &mut dx[b * img..(b + 1) * img];
         cv.taps(|ci, xi| out[xi] += col[ci]);
@@ -238,8 +182,8 @@ pub unsafe extern "C" fn conv2d_grad_weight(
     let col = f32s(s, ckk * p);
     for b in 0..cv.b {
         cv.im2col(&x[b * img..(b + 1) * img], col);
-        let lhs = Mat::new(dy.cast::<f32>().add(b * cv.f * p).cast_const(), p, false);
-        let rhs = Mat::new(col.as_ptr(), p, true);
+        let lhs = Mat::row_major(dy.cast::<f32>().add(b * cv.f * p).cast_const(), p, false);
+        let rhs = Mat::row_major(col.as_ptr(), p, true);
         gemm_f32(
             (cv.f, ckk, p),
             dw.cast::<f32>(),

@@ -8,8 +8,8 @@
 //!
 //! Files: `expr` (loop specs: expression DAGs over affine loads),
 //! `emit_loop` (loop nests, `f32x4` + FMA), `math` (vector exp/log/tanh/
-//! sigmoid/sin/cos), `call` + `helpers` (matmul via `gemm`, conv via
-//! im2col + gemm, pooling, gather/scatter, argmax, random ops in Rust,
+//! sigmoid/sin/cos), `call` + `helpers` (matmul via `sgemm`, our blocked
+//! AVX-512/AVX2 GEMM, conv via im2col + sgemm, pooling, gather/scatter, argmax, random ops in Rust,
 //! called once per buffer), `lower`, `engine` (layout and run), `explain`.
 
 mod call;
@@ -20,6 +20,7 @@ mod expr;
 mod helpers;
 mod lower;
 pub mod math;
+pub mod sgemm;
 
 use cranelift_codegen::ir::Value;
 
@@ -50,7 +51,7 @@ pub struct Options {
     pub verify: bool,
     /// Cranelift `opt_level = speed` rather than `none`.
     pub optimize: bool,
-    /// Threads for matmul/conv (`gemm`'s rayon parallelism); 1 = none.
+    /// Threads for matmul/conv (rayon workers inside `sgemm`); 1 = none.
     pub threads: usize,
 }
 

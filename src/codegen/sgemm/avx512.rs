@@ -1,0 +1,87 @@
+//! The AVX-512F micro-kernel: an 8 x 32 tile of `dst` in 16 zmm
+//! accumulators; per depth step two B loads, eight A broadcasts and 16
+//! FMAs. Ragged tiles are stored with masked loads and stores.
+
+use std::arch::x86_64::*;
+
+use super::block::MicroKernel;
+use super::Mat;
+
+pub struct Kernel;
+
+const MR: usize = 8;
+const NR: usize = 32;
+
+/// The lanes of columns `lo..lo+16` that are below `nr`.
+fn lanes(nr: usize, lo: usize) -> __mmask16 {
+    let n = nr.saturating_sub(lo).min(16);
+    ((1u32 << n) - 1) as __mmask16
+}
+
+impl MicroKernel for Kernel {
+    const MR: usize = MR;
+    const NR: usize = NR;
+
+    unsafe fn tile(
+        kc: usize,
+        a: Mat,
+        b: *const f32,
+        b_rs: usize,
+        c: *mut f32,
+        c_rs: usize,
+        mr: usize,
+        nr: usize,
+        acc: bool,
+    ) {
+        if a.rs == 1 {
+            tile::<true>(kc, a, b, b_rs, c, c_rs, mr, nr, acc);
+        } else {
+            tile::<false>(kc, a, b, b_rs, c, c_rs, mr, nr, acc);
+        }
+    }
+}
+
+/// `PACKED`: `a` is a packed panel (`rs = 1`, `cs = MR`), else rows read
+/// in place (`cs = 1`).
+///
+/// # Safety
+/// As for [`MicroKernel::tile`]; the host has AVX-512F and FMA.
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx512f,fma")]
+unsafe fn tile<const PACKED: bool>(
+    kc: usize,
+    a: Mat,
+    b: *const f32,
+    b_rs: usize,
+    c: *mut f32,
+    c_rs: usize,
+    mr: usize,
+    nr: usize,
+    acc: bool,
+) {
+    let mut r = [[_mm512_setzero_ps(); 2]; MR];
+    let (mut ap, mut b) = (a.ptr, b);
+    let rows: [*const f32; MR] = std::array::from_fn(|i| a.ptr.wrapping_offset(i as isize * a.rs));
+    for p in 0..kc {
+        let b0 = _mm512_loadu_ps(b);
+        let b1 = _mm512_loadu_ps(b.add(16));
+        for (i, row) in r.iter_mut().enumerate() {
+            let ai = _mm512_set1_ps(*if PACKED { ap.add(i) } else { rows[i].add(p) });
+            row[0] = _mm512_fmadd_ps(ai, b0, row[0]);
+            row[1] = _mm512_fmadd_ps(ai, b1, row[1]);
+        }
+        ap = ap.add(MR);
+        b = b.add(b_rs);
+    }
+    let (m0, m1) = (lanes(nr, 0), lanes(nr, 16));
+    for (i, row) in r.iter().enumerate().take(mr) {
+        let p = c.add(i * c_rs);
+        let (mut v0, mut v1) = (row[0], row[1]);
+        if acc {
+            v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, p));
+            v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, p.add(16)));
+        }
+        _mm512_mask_storeu_ps(p, m0, v0);
+        _mm512_mask_storeu_ps(p.add(16), m1, v1);
+    }
+}
