@@ -9,8 +9,9 @@
 //! Files: `expr` (loop specs: expression DAGs over affine loads),
 //! `emit_loop` (loop nests, `f32x4` + FMA), `math` (vector exp/log/tanh/
 //! sigmoid/sin/cos), `call` + `helpers` (matmul via `gemm`, conv via
-//! im2col + gemm, pooling, gather/scatter, argmax, random ops in Rust,
-//! called once per buffer), `lower`, `engine` (layout and run), `explain`.
+//! im2col + gemm) + `pool` (pooling) + `misc` (gather/scatter, argmax,
+//! random ops): Rust routines called once per buffer; `lower`, `engine`
+//! (layout and run), `explain`.
 
 mod call;
 mod emit_loop;
@@ -20,6 +21,8 @@ mod expr;
 mod helpers;
 mod lower;
 pub mod math;
+mod misc;
+mod pool;
 
 use cranelift_codegen::ir::Value;
 
