@@ -23,6 +23,8 @@ mod lower;
 pub mod math;
 mod misc;
 mod pool;
+#[cfg(target_arch = "x86_64")]
+mod pool_avx512;
 
 use cranelift_codegen::ir::Value;
 

@@ -1,7 +1,9 @@
 //! Pooling routines the JIT code calls once per buffer: max and average
 //! pooling and their gradients over `[B*C, H, W]` planes. Max pooling keeps
 //! the reference's tie rule (the first maximal element of a window, in
-//! row-major order, gets the gradient).
+//! row-major order, gets the gradient). Max pooling with 2×2 windows and
+//! stride 2 runs the AVX-512 routines of `pool_avx512` when the host has
+//! AVX-512F; other windows and hosts run the scalar loops here.
 
 use super::helpers::{f32s, geom};
 
@@ -29,6 +31,22 @@ impl Pool {
             oh: v[5],
             ow: v[6],
         }
+    }
+
+    /// The geometry for the AVX-512 path, when it applies on this host.
+    #[cfg(target_arch = "x86_64")]
+    fn fast(self) -> Option<super::pool_avx512::Planes> {
+        let (h, w, oh, ow) = (self.h, self.w, self.oh, self.ow);
+        let two = self.size == 2 && self.stride == 2 && 2 * oh <= h && 2 * ow <= w;
+        (two && std::arch::is_x86_feature_detected!("avx512f")).then_some(
+            super::pool_avx512::Planes {
+                planes: self.planes,
+                h,
+                w,
+                oh,
+                ow,
+            },
+        )
     }
 
     fn sizes(self) -> (usize, usize) {
@@ -78,6 +96,13 @@ impl Pool {
 
 pub unsafe extern "C" fn maxpool2d(x: *mut u8, y: *mut u8, _: *mut u8, _: *mut u8, g: *const i64) {
     let pl = Pool::read(g);
+    #[cfg(target_arch = "x86_64")]
+    if let Some(planes) = pl.fast() {
+        // SAFETY: the buffers have the geometry's sizes and the host has
+        // AVX-512F (checked by `fast`).
+        unsafe { super::pool_avx512::max_forward(planes, x.cast(), y.cast()) };
+        return;
+    }
     let (nx, ny) = pl.sizes();
     let (x, y) = (f32s(x, nx), f32s(y, ny));
     pl.windows(|yi, base| y[yi] = x[pl.first_max(x, base)]);
@@ -91,6 +116,12 @@ pub unsafe extern "C" fn maxpool2d_grad(
     g: *const i64,
 ) {
     let pl = Pool::read(g);
+    #[cfg(target_arch = "x86_64")]
+    if let Some(planes) = pl.fast() {
+        // SAFETY: as in `maxpool2d`.
+        unsafe { super::pool_avx512::max_grad(planes, x.cast(), dy.cast(), dx.cast()) };
+        return;
+    }
     let (nx, ny) = pl.sizes();
     let (x, dy, dx) = (f32s(x, nx), f32s(dy, ny), f32s(dx, nx));
     dx.fill(0.0);
