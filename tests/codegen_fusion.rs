@@ -96,6 +96,10 @@ fn mlp_train_step_kernels() {
     // One optimizer kernel updates all 4 parameters and 4 velocities.
     let last = f.kernels.last().expect("kernels");
     assert_eq!(last.parts.len(), 8, "{}", last.label);
+    // ...in one pass per parameter: each velocity and its parameter are
+    // stored by one multi-output loop.
+    let opt = report.last().expect("report");
+    assert_eq!(opt.loops, 4, "{}", explain_text(&report));
     // Both forward dense layers fuse their bias (and relu) into the matmul.
     let epilogues = f
         .kernels

@@ -333,7 +333,9 @@ fn max_pooling_ties_and_tails() {
         g.output("max", mp);
         let shape = g.shape(mp).to_vec();
         let dy = input(&mut g, "dy", &shape);
-        let mg = g.add(Op::MaxPool2dGrad { size: 2, stride: 2 }, &[t, dy]).unwrap();
+        let mg = g
+            .add(Op::MaxPool2dGrad { size: 2, stride: 2 }, &[t, dy])
+            .unwrap();
         g.output("max_grad", mg);
         check(&format!("maxpool ties {h}x{w}"), &g, 1, 0.0);
     }

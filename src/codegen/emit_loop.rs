@@ -70,6 +70,8 @@ struct Nest<'s> {
     spec: &'s LoopSpec,
     bases: Vec<Option<Value>>,
     out_base: Value,
+    /// The buffers of `spec.also`, in order.
+    also_bases: Vec<Value>,
 }
 
 /// Emits the whole loop nest of `spec` (collapsed by the caller).
@@ -83,10 +85,12 @@ pub fn emit(b: &mut FunctionBuilder, fr: &Frame, spec: &LoopSpec) {
         })
         .collect();
     let out_base = fr.buffer(b, spec.out);
+    let also_bases = spec.also.iter().map(|&(_, o)| fr.buffer(b, o)).collect();
     let nest = Nest {
         spec,
         bases,
         out_base,
+        also_bases,
     };
     if spec.combine != Combine::Store {
         let init = if spec.combine == Combine::Sum {
@@ -198,8 +202,8 @@ impl Nest<'_> {
             for (w, start, end, step) in [(4, 0, vec_end, 4), (1, vec_end, n, 1)] {
                 counted(b, start, end, step, |b, i| {
                     let offs = advance(b, offsets, &strides, i);
-                    let v = self.body(b, Lanes::new(w), &offs, i);
-                    self.update_out(b, Lanes::new(w), &offs, v);
+                    let vals = self.body(b, Lanes::new(w), &offs, i);
+                    self.update_out(b, Lanes::new(w), &offs, &vals);
                 });
             }
             return;
@@ -257,7 +261,7 @@ impl Nest<'_> {
         b.ins().brif(more, block, &[], exit, &[acc.into()]);
         b.switch_to_block(block);
         let offs = advance(b, offsets, strides, i);
-        let v = self.body(b, l, &offs, i);
+        let v = self.body(b, l, &offs, i)[self.spec.root];
         let acc2 = combine(b, l, self.spec.combine, acc, v);
         let next = b.ins().iadd_imm_s(i, step);
         b.ins().jump(header, &[next.into(), acc2.into()]);
@@ -268,16 +272,21 @@ impl Nest<'_> {
     fn scalar_point(&self, b: &mut FunctionBuilder, offsets: &[Value]) {
         let l = Lanes::new(1);
         let zero = b.ins().iconst(types::I64, 0);
-        let v = self.body(b, l, offsets, zero);
-        self.update_out(b, l, offsets, v);
+        let vals = self.body(b, l, offsets, zero);
+        self.update_out(b, l, offsets, &vals);
     }
 
-    fn update_out(&self, b: &mut FunctionBuilder, l: Lanes, offs: &[Value], v: Value) {
+    fn update_out(&self, b: &mut FunctionBuilder, l: Lanes, offs: &[Value], vals: &[Value]) {
         let out_off = *offs.last().expect("output access");
+        let v = vals[self.spec.root];
         match self.spec.combine {
             Combine::Store => {
                 let addr = elem_addr(b, self.out_base, out_off);
                 b.ins().store(MemFlagsData::trusted(), v, addr, 0);
+                for (&(e, _), &base) in self.spec.also.iter().zip(&self.also_bases) {
+                    let addr = elem_addr(b, base, out_off);
+                    b.ins().store(MemFlagsData::trusted(), vals[e], addr, 0);
+                }
             }
             Combine::Sum | Combine::Max => self.combine_into(b, l, out_off, v),
         }
@@ -290,9 +299,10 @@ impl Nest<'_> {
         b.ins().store(MemFlagsData::trusted(), new, addr, 0);
     }
 
-    /// The body's value at the point whose access offsets are `offs`;
-    /// `i` is the innermost index (for index nodes in vector mode).
-    fn body(&self, b: &mut FunctionBuilder, l: Lanes, offs: &[Value], _i: Value) -> Value {
+    /// The values of the body's nodes at the point whose access offsets
+    /// are `offs`; `i` is the innermost index (for index nodes in vector
+    /// mode).
+    fn body(&self, b: &mut FunctionBuilder, l: Lanes, offs: &[Value], _i: Value) -> Vec<Value> {
         let mut vals: Vec<Value> = Vec::with_capacity(self.spec.nodes.len());
         let mut k = 0;
         let inner = self.rank().saturating_sub(1);
@@ -331,10 +341,11 @@ impl Nest<'_> {
                 }
                 ENode::F32ToI32(x) => b.ins().fcvt_to_sint_sat(l.i, vals[*x]),
                 ENode::I32ToF32(x) => b.ins().fcvt_from_sint(l.f, vals[*x]),
+                ENode::Same(x) => vals[*x],
             };
             vals.push(v);
         }
-        vals[self.spec.root]
+        vals
     }
 }
 

@@ -14,6 +14,7 @@ use cranelift_module::{DataDescription, FuncId, Linkage, Module};
 use super::call::{call, movement};
 use super::emit_loop::{collapse, emit, fill};
 use super::expr::loop_spec;
+use super::merge::{pieces, Piece};
 use super::{CodegenError, Frame, Place};
 use crate::ir::{Graph, NodeId, Op};
 use crate::passes::fuse::{Fusion, Kernel, KernelKind};
@@ -110,7 +111,14 @@ fn kernel_body<M: Module>(
     kernel: &Kernel,
 ) -> Result<(), CodegenError> {
     let g = unit.g;
-    for (p, part) in kernel.parts.iter().enumerate() {
+    for piece in pieces(g, unit.fusion, kernel) {
+        let (p, part) = match piece {
+            Piece::Loop(spec) => {
+                emit(b, fr, &spec);
+                continue;
+            }
+            Piece::Part(p, part) => (p, part),
+        };
         match part.kind {
             KernelKind::Loop | KernelKind::Reduce => {
                 let mut spec = loop_spec(g, unit.fusion, part.root);

@@ -7,7 +7,7 @@
 //! kernels in order and never allocates.
 //!
 //! Files: `expr` (loop specs: expression DAGs over affine loads),
-//! `emit_loop` (loop nests, `f32x4` + FMA), `math` (vector exp/log/tanh/
+//! `emit_loop` (loop nests, `f32x4` + FMA), `merge` (multi-output loops), `math` (vector exp/log/tanh/
 //! sigmoid/sin/cos), `call` + `helpers` (matmul via `gemm`, conv via
 //! im2col + gemm) + `pool` (pooling) + `misc` (gather/scatter, argmax,
 //! random ops): Rust routines called once per buffer; `lower`, `engine`
@@ -21,6 +21,7 @@ mod expr;
 mod helpers;
 mod lower;
 pub mod math;
+mod merge;
 mod misc;
 mod pool;
 #[cfg(target_arch = "x86_64")]
