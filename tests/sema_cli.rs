@@ -48,3 +48,50 @@ fn a_missing_file_exits_2() {
     let out = dlc(&["check", "no/such/model.dlm"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// The IR text of a step after each stage: the backward pass appears with
+/// autodiff, DCE only removes nodes, and fusion reports kernels.
+#[test]
+fn dump_after_each_stage() {
+    let text = |stage: &str, step: &str| {
+        let out = dlc(&[
+            "check",
+            "examples/mlp.dlm",
+            "--dump-after",
+            stage,
+            "--step",
+            step,
+            "--batch",
+            "4",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{stage} {step}: {out:?}");
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let nodes = |t: &str| t.lines().filter(|l| l.starts_with('%')).count();
+    let lower = text("lower", "train");
+    assert!(lower.contains("input[data \"x\"] : f32[4, 784]"), "{lower}");
+    assert!(lower.contains("out loss = "), "{lower}");
+    assert!(!lower.contains("out update:"), "{lower}");
+    let autodiff = text("autodiff", "train");
+    assert!(autodiff.contains("out update:dense.w = "), "{autodiff}");
+    let dce = text("dce", "train");
+    assert!(nodes(&lower) < nodes(&dce) && nodes(&dce) <= nodes(&autodiff));
+    let predict = text("dce", "predict");
+    assert!(predict.contains("out pred = ") && !predict.contains("out loss"));
+    let fuse = text("fuse", "train");
+    assert!(fuse.contains("optimizer update"), "{fuse}");
+    assert!(
+        fuse.lines().last().unwrap_or("").contains(" kernels, "),
+        "{fuse}"
+    );
+    let out = dlc(&[
+        "check",
+        "examples/mlp.dlm",
+        "--dump-after",
+        "autodiff",
+        "--step",
+        "eval",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only train steps are differentiated"));
+}

@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
+use dlc::lower::{Pass, StepKind};
+use dlc::runtime::dump::{dump_step, Stage};
 
 use super::{print_diagnostics, Format};
 
@@ -13,6 +15,36 @@ pub struct CheckArgs {
     /// Output format of the summary.
     #[arg(long, value_enum, default_value_t)]
     format: Format,
+    /// Instead of the summary, print a step graph after this stage.
+    #[arg(long, value_enum)]
+    dump_after: Option<StageArg>,
+    /// The step `--dump-after` shows.
+    #[arg(long, value_enum, default_value_t)]
+    step: StepArg,
+    /// The batch size the step is lowered for (default: the train block's).
+    #[arg(long)]
+    batch: Option<usize>,
+}
+
+/// The stages `--dump-after` accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum StageArg {
+    /// The forward pass, loss and metrics as lowered.
+    Lower,
+    /// With the backward pass and the optimizer updates.
+    Autodiff,
+    /// The final step graph, after dead-code elimination.
+    Dce,
+    /// The kernels fusion makes of the final graph (FLOPs, bytes).
+    Fuse,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+enum StepArg {
+    #[default]
+    Train,
+    Eval,
+    Predict,
 }
 
 pub fn run(args: &CheckArgs) -> i32 {
@@ -29,6 +61,32 @@ pub fn run(args: &CheckArgs) -> i32 {
             if errors == 1 { "" } else { "s" }
         );
         return 1;
+    }
+    if let Some(stage) = args.dump_after {
+        let stage = match stage {
+            StageArg::Lower => Stage::Pass(Pass::Lower),
+            StageArg::Autodiff => Stage::Pass(Pass::Autodiff),
+            StageArg::Dce => Stage::Pass(Pass::Dce),
+            StageArg::Fuse => Stage::Fuse,
+        };
+        let kind = match args.step {
+            StepArg::Train => StepKind::Train,
+            StepArg::Eval => StepKind::Eval,
+            StepArg::Predict => StepKind::Predict,
+        };
+        return match dump_step(&checked.files, kind, args.batch, stage) {
+            Ok(text) => {
+                print!("{text}");
+                0
+            }
+            Err(err) => {
+                match err.diagnostic() {
+                    Some(d) => print_diagnostics(&[d], &checked.sources),
+                    None => eprintln!("error: {err}"),
+                }
+                1
+            }
+        };
     }
     match args.format {
         Format::Text => {

@@ -9,7 +9,7 @@
 //! Attributes sit in brackets after the op name, inputs follow, and the
 //! result type closes the line. Spans are not printed, so the text of a
 //! graph does not change when its source moves. Tests snapshot this form and
-//! a future `--dump-after=PASS` prints it.
+//! `dlc check --dump-after=PASS` prints it.
 
 use std::fmt::{self, Write};
 

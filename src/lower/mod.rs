@@ -52,7 +52,8 @@ pub use init::{init_value, Init};
 pub use spec::{data_fields, eval_spec, train_spec};
 pub use statics::broadcast_shape;
 pub use step::{
-    lower_eval_step, lower_step, Field, ParamKind, ParamSpec, StepGraph, StepKind, TrainSpec,
+    lower_eval_step, lower_step, lower_step_traced, Field, ParamKind, ParamSpec, Pass, StepGraph,
+    StepKind, Trace, TrainSpec,
 };
 
 /// Every definition of a program (standard library and user file) by name.

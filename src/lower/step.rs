@@ -81,6 +81,21 @@ pub struct StepGraph {
     pub base_lr: f64,
 }
 
+/// The stages of lowering a step whose graph `dlc check --dump-after`
+/// can print.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pass {
+    /// The lowered forward pass, loss and metrics (before autodiff).
+    Lower,
+    /// With the backward pass and the optimizer updates (train steps).
+    Autodiff,
+    /// The step as the engines get it, after dead-code elimination.
+    Dce,
+}
+
+/// Sees the graph after each [`Pass`].
+pub type Trace<'t> = &'t mut dyn FnMut(Pass, &Graph);
+
 /// Lowers one step of `spec` for batches of `batch` samples.
 pub fn lower_step(
     items: &Items,
@@ -89,7 +104,19 @@ pub fn lower_step(
     batch: usize,
     kind: StepKind,
 ) -> Result<StepGraph> {
-    lower_step_with(items, spec, None, fields, batch, kind)
+    lower_step_traced(items, spec, fields, batch, kind, &mut |_, _| {})
+}
+
+/// [`lower_step`], showing `trace` the graph after each pass.
+pub fn lower_step_traced(
+    items: &Items,
+    spec: &TrainSpec,
+    fields: &[Field],
+    batch: usize,
+    kind: StepKind,
+    trace: Trace,
+) -> Result<StepGraph> {
+    lower_step_with(items, spec, None, fields, batch, kind, trace)
 }
 
 /// Lowers the eval step of `spec` with an `evaluate` block's baselines
@@ -101,7 +128,16 @@ pub fn lower_eval_step(
     fields: &[Field],
     batch: usize,
 ) -> Result<StepGraph> {
-    lower_step_with(items, spec, Some(baselines), fields, batch, StepKind::Eval)
+    let mut trace = |_: Pass, _: &Graph| {};
+    lower_step_with(
+        items,
+        spec,
+        Some(baselines),
+        fields,
+        batch,
+        StepKind::Eval,
+        &mut trace,
+    )
 }
 
 fn lower_step_with(
@@ -111,6 +147,7 @@ fn lower_step_with(
     fields: &[Field],
     batch: usize,
     kind: StepKind,
+    trace: Trace,
 ) -> Result<StepGraph> {
     let mut lw = Lowerer::new(items, kind == StepKind::Train);
     let mut frame = Frame::default();
@@ -123,7 +160,8 @@ fn lower_step_with(
     if kind == StepKind::Predict {
         let pred = predict(&mut lw, spec, &frame, fields)?;
         lw.g.output("pred", pred);
-        return finish(lw, 0.0);
+        trace(Pass::Lower, &lw.g);
+        return finish(lw, 0.0, trace);
     }
     // An input of every train and eval step, even when a scalar loss
     // ignores it, so that the runtime feeds every step alike.
@@ -145,18 +183,24 @@ fn lower_step_with(
     if kind == StepKind::Train {
         let loss = regularize(&mut lw, spec, loss)?;
         lw.g.output("loss", loss);
+        trace(Pass::Lower, &lw.g);
         base_lr = optimize(&mut lw, spec, loss)?;
     } else {
         lw.g.output("loss", loss);
+        trace(Pass::Lower, &lw.g);
     }
-    finish(lw, base_lr)
+    finish(lw, base_lr, trace)
 }
 
-fn finish(mut lw: Lowerer, base_lr: f64) -> Result<StepGraph> {
+fn finish(mut lw: Lowerer, base_lr: f64, trace: Trace) -> Result<StepGraph> {
     for (name, node) in std::mem::take(&mut lw.state_updates) {
         lw.g.output(format!("update:{name}"), node);
     }
+    if lw.training {
+        trace(Pass::Autodiff, &lw.g);
+    }
     let (graph, _) = passes::dce::dce(&lw.g);
+    trace(Pass::Dce, &graph);
     Ok(StepGraph {
         graph,
         params: lw.params,

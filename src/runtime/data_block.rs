@@ -12,8 +12,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use ndarray::{ArrayD, Axis, IxDyn};
+use ndarray::{ArrayD, IxDyn};
 
+use super::coded::Values;
 use super::data::DataError;
 use super::data_expr::{DVal, Fields, Scope};
 use crate::diag::{Diagnostic, Span};
@@ -76,11 +77,12 @@ impl LoadError {
 type Result<T> = std::result::Result<T, LoadError>;
 
 /// One field of a loaded data set: `[N, ...]` values of its declared type
-/// (integers are carried as exact `f32`).
+/// (integers are carried as exact `f32`; fields computed from a byte file
+/// stay coded, see `coded`).
 #[derive(Clone, Debug)]
 pub struct Column {
     pub name: String,
-    pub values: ArrayD<f32>,
+    pub values: Values,
     pub dtype: DType,
 }
 
@@ -106,7 +108,7 @@ impl Dataset {
                 .iter()
                 .map(|c| Column {
                     name: c.name.clone(),
-                    values: c.values.select(Axis(0), rows),
+                    values: c.values.select(rows),
                     dtype: c.dtype,
                 })
                 .collect(),
@@ -119,7 +121,7 @@ impl Dataset {
 pub struct DataLoader<'a> {
     items: &'a Items<'a>,
     base: PathBuf,
-    cache: HashMap<String, HashMap<String, ArrayD<f32>>>,
+    cache: HashMap<String, HashMap<String, DVal>>,
 }
 
 impl<'a> DataLoader<'a> {
@@ -139,9 +141,12 @@ impl<'a> DataLoader<'a> {
         let mut columns: Vec<Column> = Vec::new();
         for item in &def.items {
             let DataItem::Field(f) = item else { continue };
-            let value = values.get(&f.name.name).cloned().ok_or_else(|| {
-                LoadError::at(f.span, format!("field `{}` is not an array", f.name.name))
-            })?;
+            let value = values
+                .get(&f.name.name)
+                .and_then(DVal::values)
+                .ok_or_else(|| {
+                    LoadError::at(f.span, format!("field `{}` is not an array", f.name.name))
+                })?;
             let value = conform(value, &f.ty, f.span, &f.name.name)?;
             if let Some(first) = columns.first() {
                 let (n, m) = (first.values.shape()[0], value.shape()[0]);
@@ -179,8 +184,9 @@ impl<'a> DataLoader<'a> {
             .ok_or_else(|| LoadError::at(span, format!("no data block `{name}`")))
     }
 
-    /// Every `let` and field of a block, evaluated in order.
-    fn block(&mut self, def: &'a DataDef) -> Result<HashMap<String, ArrayD<f32>>> {
+    /// Every `let` and field of a block, evaluated in order. Coded
+    /// values share their data with the cache; dense ones are copied.
+    fn block(&mut self, def: &'a DataDef) -> Result<HashMap<String, DVal>> {
         if let Some(done) = self.cache.get(&def.name.name) {
             return Ok(done.clone());
         }
@@ -203,12 +209,9 @@ impl<'a> DataLoader<'a> {
             let v = scope.expr(value)?;
             scope.env.insert(name, v);
         }
-        let arrays: HashMap<String, ArrayD<f32>> = std::mem::take(&mut scope.env)
+        let arrays: HashMap<String, DVal> = std::mem::take(&mut scope.env)
             .into_iter()
-            .filter_map(|(k, v)| match v {
-                DVal::Arr(a) => Some((k, a)),
-                _ => None,
-            })
+            .filter(|(_, v)| v.values().is_some())
             .collect();
         self.cache.insert(def.name.name.clone(), arrays.clone());
         Ok(arrays)
@@ -223,18 +226,19 @@ impl Fields for DataLoader<'_> {
             DataItem::Field(f) if f.name.name == field => Some(f),
             _ => None,
         });
-        let value = values.get(field).cloned().ok_or_else(|| {
+        let value = values.get(field).and_then(DVal::values).ok_or_else(|| {
             LoadError::at(span, format!("data block `{block}` has no field `{field}`"))
         })?;
-        match declared {
-            Some(f) => conform(value, &f.ty, f.span, field),
-            None => Ok(value),
+        Ok(match declared {
+            Some(f) => conform(value, &f.ty, f.span, field)?,
+            None => value,
         }
+        .to_dense())
     }
 }
 
 /// Converts a computed field to its declared type (see the module doc).
-fn conform(x: ArrayD<f32>, ty: &TensorType, span: Span, name: &str) -> Result<ArrayD<f32>> {
+fn conform(x: Values, ty: &TensorType, span: Span, name: &str) -> Result<Values> {
     let dims = ty.dims.as_deref().unwrap_or(&[]);
     let shape_err = |message: String| LoadError {
         code: "data::shape",
@@ -242,7 +246,7 @@ fn conform(x: ArrayD<f32>, ty: &TensorType, span: Span, name: &str) -> Result<Ar
         span,
         file: None,
     };
-    if dims.is_empty() || x.ndim() == 0 {
+    if dims.is_empty() || x.shape().is_empty() {
         return Err(shape_err(format!(
             "field `{name}` needs a sample dimension first: its data has shape {:?}",
             x.shape()
@@ -282,11 +286,22 @@ fn conform(x: ArrayD<f32>, ty: &TensorType, span: Span, name: &str) -> Result<Ar
             x.shape()
         ))
     })?;
-    check_dtype(&x, ty.dtype, span, name)?;
     let mut full = vec![n];
     full.extend(shape);
-    x.into_shape_with_order(IxDyn(&full))
-        .map_err(|_| shape_err(format!("field `{name}` cannot be reshaped to {full:?}")))
+    let reshape_err = || shape_err(format!("field `{name}` cannot be reshaped to {full:?}"));
+    Ok(match x {
+        Values::Dense(x) => {
+            check_dtype(x.iter().copied(), ty.dtype, span, name)?;
+            Values::Dense(
+                x.into_shape_with_order(IxDyn(&full))
+                    .map_err(|_| reshape_err())?,
+            )
+        }
+        Values::Coded(x) => {
+            check_dtype(x.used_values().into_iter(), ty.dtype, span, name)?;
+            Values::Coded(x.reshape(&full).ok_or_else(reshape_err)?)
+        }
+    })
 }
 
 /// `[N, 1, 28, 28]` with symbols shown as `_`.
@@ -303,13 +318,16 @@ fn describe(rank: usize, declared: &[Option<usize>]) -> String {
     }
 }
 
-fn check_dtype(x: &ArrayD<f32>, dtype: DType, span: Span, name: &str) -> Result<()> {
+fn check_dtype(
+    mut x: impl Iterator<Item = f32>,
+    dtype: DType,
+    span: Span,
+    name: &str,
+) -> Result<()> {
     let bad = match dtype {
         DType::F32 => None,
-        DType::I32 => x.iter().find(|v| v.fract() != 0.0 || !v.is_finite()),
-        DType::U8 => x
-            .iter()
-            .find(|v| v.fract() != 0.0 || !(0.0..=255.0).contains(*v)),
+        DType::I32 => x.find(|v| v.fract() != 0.0 || !v.is_finite()),
+        DType::U8 => x.find(|v| v.fract() != 0.0 || !(0.0..=255.0).contains(v)),
     };
     match bad {
         Some(bad) => Err(LoadError {

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use ndarray::{ArrayD, Axis, IxDyn, Slice, Zip};
 
+use super::coded::{Coded, Values};
 use super::data::{self as files, DataError};
 use super::data_block::LoadError;
 use crate::diag::Span;
@@ -21,6 +22,8 @@ use crate::syntax::ast::{BinOp, Expr, ExprKind, IndexItem, UnOp};
 #[derive(Clone, Debug)]
 pub(super) enum DVal {
     Arr(ArrayD<f32>),
+    /// Values computed from a byte file by elementwise arithmetic.
+    Coded(Coded),
     Num(f64),
     Str(String),
     List(Vec<DVal>),
@@ -28,6 +31,17 @@ pub(super) enum DVal {
 }
 
 type Result<T> = std::result::Result<T, LoadError>;
+
+impl DVal {
+    /// The value as a field's values, if it is an array.
+    pub fn values(&self) -> Option<Values> {
+        match self {
+            DVal::Arr(a) => Some(Values::Dense(a.clone())),
+            DVal::Coded(c) => Some(Values::Coded(c.clone())),
+            _ => None,
+        }
+    }
+}
 
 /// Resolves `block.field` while evaluating.
 pub(super) trait Fields {
@@ -64,6 +78,7 @@ impl Scope<'_> {
             ExprKind::Unary(UnOp::Neg, x) => match self.expr(x)? {
                 DVal::Num(v) => DVal::Num(-v),
                 DVal::Arr(a) => DVal::Arr(-a),
+                DVal::Coded(c) => DVal::Coded(c.map(|v| -v)),
                 _ => {
                     return Err(LoadError::at(
                         span,
@@ -97,7 +112,7 @@ impl Scope<'_> {
                         None => pos.push(v),
                     }
                 }
-                DVal::Arr(self.call(&callee.name, &pos, &named, span)?)
+                self.call(&callee.name, &pos, &named, span)?
             }
             _ => {
                 return Err(LoadError::at(
@@ -166,14 +181,43 @@ impl Scope<'_> {
         pos: &[DVal],
         named: &HashMap<String, DVal>,
         span: Span,
-    ) -> Result<ArrayD<f32>> {
+    ) -> Result<DVal> {
         let get = |i: usize, n: &str| pos.get(i).or_else(|| named.get(n));
         let file = |r: std::result::Result<files::Array, DataError>| {
             r.map(to_nd).map_err(|e| LoadError::file(span, e))
         };
-        let first = || arr(get(0, "x").cloned().unwrap_or(DVal::Num(0.0)), span);
-        Ok(match name {
-            "idx" => file(files::read_idx(&self.path(get(0, "path"), span)?))?,
+        let x = || get(0, "x").cloned().unwrap_or(DVal::Num(0.0));
+        let first = || arr(x(), span);
+        let math: Option<fn(f32) -> f32> = match name {
+            "log" => Some(f32::ln),
+            "exp" => Some(f32::exp),
+            "sqrt" => Some(f32::sqrt),
+            "abs" => Some(f32::abs),
+            _ => None,
+        };
+        match (name, math, x()) {
+            ("idx", _, _) => {
+                let raw = files::read_idx_raw(&self.path(get(0, "path"), span)?)
+                    .map_err(|e| LoadError::file(span, e))?;
+                if raw.dtype != files::FileDType::U8 {
+                    return Ok(DVal::Arr(to_nd(raw.decode())));
+                }
+                let codes = ArrayD::from_shape_vec(IxDyn(&raw.shape), raw.bytes)
+                    .map_err(|e| LoadError::at(span, e.to_string()))?;
+                return Ok(DVal::Coded(Coded::bytes(codes)));
+            }
+            ("reshape", _, DVal::Coded(c)) => {
+                let shape = reshape_dims(c.shape(), get(1, "shape"), span)?;
+                let from = c.shape().to_vec();
+                return c
+                    .reshape(&shape)
+                    .map(DVal::Coded)
+                    .ok_or_else(|| reshape_err(&from, &shape, span));
+            }
+            (_, Some(f), DVal::Coded(c)) => return Ok(DVal::Coded(c.map(f))),
+            _ => {}
+        }
+        Ok(DVal::Arr(match name {
             "npy" => file(files::read_npy(&self.path(get(0, "path"), span)?))?,
             "npz" => {
                 let key = string(get(1, "key"), span)?;
@@ -221,23 +265,23 @@ impl Scope<'_> {
                 let x = first()?;
                 ArrayD::from_elem(IxDyn(&[]), x.mean().unwrap_or(0.0))
             }
-            "reshape" => reshape(first()?, get(1, "shape"), span)?,
-            "log" | "exp" | "sqrt" | "abs" => {
-                let f: fn(f32) -> f32 = match name {
-                    "log" => f32::ln,
-                    "exp" => f32::exp,
-                    "sqrt" => f32::sqrt,
-                    _ => f32::abs,
-                };
-                first()?.mapv(f)
+            "reshape" => {
+                let x = first()?;
+                let shape = reshape_dims(x.shape(), get(1, "shape"), span)?;
+                let from = x.shape().to_vec();
+                x.into_shape_with_order(IxDyn(&shape))
+                    .map_err(|_| reshape_err(&from, &shape, span))?
             }
             other => {
+                if let Some(f) = math {
+                    return Ok(DVal::Arr(first()?.mapv(f)));
+                }
                 return Err(LoadError::at(
                     span,
                     format!("`{other}` cannot be used in a data block"),
-                ))
+                ));
             }
-        })
+        }))
     }
 
     fn csv(
@@ -281,9 +325,9 @@ impl Scope<'_> {
     }
 }
 
-/// `reshape(x, [N, 8, 1])`: the first size may be a symbol (the sample
-/// count), which is inferred.
-fn reshape(x: ArrayD<f32>, dims: Option<&DVal>, span: Span) -> Result<ArrayD<f32>> {
+/// The shape of `reshape(x, [N, 8, 1])`: the first size may be a symbol
+/// (the sample count), which is inferred from `from`.
+fn reshape_dims(from: &[usize], dims: Option<&DVal>, span: Span) -> Result<Vec<usize>> {
     let Some(DVal::List(dims)) = dims else {
         return Err(LoadError::at(span, "reshape needs a list of sizes"));
     };
@@ -302,15 +346,16 @@ fn reshape(x: ArrayD<f32>, dims: Option<&DVal>, span: Span) -> Result<ArrayD<f32
     }
     if !matches!(dims.first(), Some(DVal::Num(_))) {
         let known: usize = shape.iter().skip(1).product();
-        shape[0] = x.len() / known.max(1);
+        shape[0] = from.iter().product::<usize>() / known.max(1);
     }
-    let from = x.shape().to_vec();
-    x.into_shape_with_order(IxDyn(&shape)).map_err(|_| {
-        LoadError::at(
-            span,
-            format!("cannot reshape {from:?} to {shape:?}: the element counts differ"),
-        )
-    })
+    Ok(shape)
+}
+
+fn reshape_err(from: &[usize], shape: &[usize], span: Span) -> LoadError {
+    LoadError::at(
+        span,
+        format!("cannot reshape {from:?} to {shape:?}: the element counts differ"),
+    )
 }
 
 /// Converts a loaded file array (whose size its loader checked).
@@ -336,6 +381,7 @@ fn string(v: Option<&DVal>, span: Span) -> Result<String> {
 fn arr(v: DVal, span: Span) -> Result<ArrayD<f32>> {
     match v {
         DVal::Arr(a) => Ok(a),
+        DVal::Coded(c) => Ok(c.decode()),
         DVal::Num(n) => Ok(ArrayD::from_elem(IxDyn(&[]), n as f32)),
         _ => Err(LoadError::at(span, "expected an array")),
     }
@@ -366,8 +412,22 @@ fn binary(op: BinOp, a: DVal, b: DVal, span: Span) -> Result<DVal> {
     if scalar_op(op, 0.0, 0.0).is_none() {
         return Err(unsupported());
     }
-    if let (DVal::Num(x), DVal::Num(y)) = (&a, &b) {
-        return scalar_op(op, *x, *y).map(DVal::Num).ok_or_else(unsupported);
+    // A number meets an array as an `f32` (see `arr`), in both paths.
+    let elementwise =
+        |x: f32, y: f32| scalar_op(op, f64::from(x), f64::from(y)).unwrap_or(f64::NAN) as f32;
+    match (&a, &b) {
+        (DVal::Num(x), DVal::Num(y)) => {
+            return scalar_op(op, *x, *y).map(DVal::Num).ok_or_else(unsupported)
+        }
+        (DVal::Coded(c), DVal::Num(y)) => {
+            let y = *y as f32;
+            return Ok(DVal::Coded(c.map(|x| elementwise(x, y))));
+        }
+        (DVal::Num(x), DVal::Coded(c)) => {
+            let x = *x as f32;
+            return Ok(DVal::Coded(c.map(|y| elementwise(x, y))));
+        }
+        _ => {}
     }
     let (a, b) = (arr(a, span)?, arr(b, span)?);
     let Some(shape) = crate::lower::broadcast_shape(a.shape(), b.shape()) else {
@@ -381,9 +441,11 @@ fn binary(op: BinOp, a: DVal, b: DVal, span: Span) -> Result<DVal> {
     let (Some(a), Some(b)) = (a.broadcast(shape.clone()), b.broadcast(shape)) else {
         return Err(LoadError::at(span, "shapes do not broadcast"));
     };
-    Ok(DVal::Arr(Zip::from(&a).and(&b).map_collect(|&x, &y| {
-        scalar_op(op, f64::from(x), f64::from(y)).unwrap_or(f64::NAN) as f32
-    })))
+    Ok(DVal::Arr(
+        Zip::from(&a)
+            .and(&b)
+            .map_collect(|&x, &y| elementwise(x, y)),
+    ))
 }
 
 /// One element of a binary operator; comparisons give 1.0 or 0.0, as in

@@ -49,7 +49,7 @@ pub fn external_fields(
                 ast::DType::I32 | ast::DType::U8 => DType::I32,
             },
         });
-        values.insert(name, column.values.clone());
+        values.insert(name, column.values.to_dense());
     }
     Ok(values)
 }

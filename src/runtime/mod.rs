@@ -14,9 +14,11 @@
 
 pub mod batches;
 pub mod checkpoint;
+pub mod coded;
 pub mod data;
 pub mod data_block;
 mod data_expr;
+pub mod dump;
 pub mod engine;
 pub mod evaluate;
 pub mod jit;

@@ -21,7 +21,7 @@ pub struct Outcome {
 }
 
 /// The program's train block and evaluate blocks.
-fn blocks(files: &[(FileId, Program)]) -> (Vec<&TrainDef>, Vec<&EvalDef>) {
+pub(super) fn blocks(files: &[(FileId, Program)]) -> (Vec<&TrainDef>, Vec<&EvalDef>) {
     let mut trains = Vec::new();
     let mut evals = Vec::new();
     for (_, p) in files {

@@ -197,7 +197,7 @@ pub fn feed(
 ) -> Vec<String> {
     let mut added = Vec::new();
     for c in &batch.columns {
-        state.insert(c.name.clone(), c.values.clone());
+        state.insert(c.name.clone(), c.values.to_dense());
         added.push(c.name.clone());
     }
     let scalars = [

@@ -14,6 +14,7 @@ use ndarray::{ArrayD, IxDyn};
 
 use super::batches::{augment, batches, epoch_order};
 use super::checkpoint::{self, Position};
+use super::coded::Values;
 use super::data_block::Dataset;
 use super::engine::Tensors;
 use super::metrics::{MetricValue, Running};
@@ -157,12 +158,14 @@ pub fn train(
             let mut part = train.select(rows);
             if let (Some(name), false) = (&roles.input, protocol.augment.is_empty()) {
                 if let Some(c) = part.columns.iter_mut().find(|c| &c.name == name) {
+                    let mut x = c.values.to_dense();
                     augment(
-                        &mut c.values,
+                        &mut x,
                         &protocol.augment,
                         protocol.seed,
                         pos.step as u32 + 1,
                     );
+                    c.values = Values::Dense(x);
                 }
             }
             let w = ArrayD::from_shape_vec(
@@ -282,6 +285,7 @@ fn sample_weights(
         })?;
     labels
         .values
+        .to_dense()
         .iter()
         .map(|&l| {
             cw.get(l as usize)

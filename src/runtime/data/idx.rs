@@ -150,6 +150,27 @@ pub fn idx_header(path: &Path) -> Result<IdxHeader> {
 /// Reads a whole IDX file. The payload must have exactly the size the
 /// header declares: a short file and trailing bytes are both errors.
 pub fn read_idx(path: &Path) -> Result<Array> {
+    Ok(read_idx_raw(path)?.decode())
+}
+
+/// An IDX payload as the file stores it (big-endian elements).
+pub struct RawIdx {
+    pub shape: Vec<usize>,
+    pub dtype: FileDType,
+    pub bytes: Vec<u8>,
+}
+
+impl RawIdx {
+    pub fn decode(self) -> Array {
+        Array {
+            values: decode_all(&self.bytes, self.dtype, true),
+            shape: self.shape,
+        }
+    }
+}
+
+/// [`read_idx`] without decoding, so byte images can stay bytes.
+pub fn read_idx_raw(path: &Path) -> Result<RawIdx> {
     let (mut r, gzip) = open(path)?;
     let header = header_from(&mut r, path, gzip)?;
     let (start, len) = (header.header_len(), header.payload_len());
@@ -167,8 +188,9 @@ pub fn read_idx(path: &Path) -> Result<Array> {
             ),
         ));
     }
-    Ok(Array {
-        values: decode_all(&payload, header.dtype, true),
+    Ok(RawIdx {
         shape: header.dims,
+        dtype: header.dtype,
+        bytes: payload,
     })
 }

@@ -23,7 +23,7 @@ mod series;
 use std::path::{Path, PathBuf};
 
 pub use self::csv::{csv_columns, read_csv, CsvHeader};
-pub use idx::{idx_header, read_idx, IdxHeader};
+pub use idx::{idx_header, read_idx, read_idx_raw, IdxHeader, RawIdx};
 pub use npy::{npy_header, npz_header, read_npy, read_npz, NpyHeader};
 pub use series::{next_values, normalize, windows};
 

@@ -1,0 +1,123 @@
+//! Compact storage for data whose values come from a byte-typed file.
+//!
+//! An image data set is a `u8` file and a field like `idx(...) / 255`: 60,000
+//! Fashion-MNIST images are 47 MB as bytes and 188 MB as `f32`. Such a
+//! field has at most 256 distinct values, so it is kept as its byte
+//! [codes](Coded::codes) and a 256-entry table of the values they stand
+//! for. Elementwise arithmetic with a number maps the table (the same `f32`
+//! arithmetic the dense path does, value for value, so nothing changes but
+//! the memory), and a batch is decoded when it is fed to a step. Anything else
+//! (indexing, arithmetic between two arrays, series helpers) decodes first.
+
+use std::sync::Arc;
+
+use ndarray::{ArcArray, ArrayD, Axis, IxDyn};
+
+/// Values as byte codes into a table: element `i` is `table[codes[i]]`.
+#[derive(Clone, Debug)]
+pub struct Coded {
+    /// Shared: clones (the data loader's cache, fields of other blocks) do
+    /// not copy the data.
+    pub codes: ArcArray<u8, IxDyn>,
+    pub table: Arc<[f32; 256]>,
+}
+
+impl Coded {
+    /// A byte array standing for its own values.
+    pub fn bytes(codes: ArrayD<u8>) -> Coded {
+        let mut table = [0.0f32; 256];
+        for (i, t) in table.iter_mut().enumerate() {
+            *t = i as f32;
+        }
+        Coded {
+            codes: codes.into_shared(),
+            table: Arc::new(table),
+        }
+    }
+
+    pub fn shape(&self) -> &[usize] {
+        self.codes.shape()
+    }
+
+    /// The same codes standing for `f(value)`.
+    pub fn map(&self, f: impl Fn(f32) -> f32) -> Coded {
+        let mut table = *self.table;
+        for t in &mut table {
+            *t = f(*t);
+        }
+        Coded {
+            codes: self.codes.clone(),
+            table: Arc::new(table),
+        }
+    }
+
+    /// The same values in another shape with as many elements (`None`
+    /// when the counts differ).
+    pub fn reshape(self, shape: &[usize]) -> Option<Coded> {
+        let codes = self
+            .codes
+            .into_shape_with_order(IxDyn(shape))
+            .ok()?
+            .into_shared();
+        Some(Coded {
+            codes,
+            table: self.table,
+        })
+    }
+
+    pub fn decode(&self) -> ArrayD<f32> {
+        self.codes.mapv(|c| self.table[usize::from(c)])
+    }
+
+    /// The samples (first axis) at `rows`, still coded.
+    pub fn select(&self, rows: &[usize]) -> Coded {
+        Coded {
+            codes: self.codes.select(Axis(0), rows).into_shared(),
+            table: self.table.clone(),
+        }
+    }
+
+    /// Each distinct value that occurs, once.
+    pub fn used_values(&self) -> Vec<f32> {
+        let mut seen = [false; 256];
+        for &c in self.codes.iter() {
+            seen[usize::from(c)] = true;
+        }
+        (0..256)
+            .filter(|&c| seen[c])
+            .map(|c| self.table[c])
+            .collect()
+    }
+}
+
+/// A field's values over the whole data set.
+#[derive(Clone, Debug)]
+pub enum Values {
+    Dense(ArrayD<f32>),
+    Coded(Coded),
+}
+
+impl Values {
+    pub fn shape(&self) -> &[usize] {
+        match self {
+            Values::Dense(a) => a.shape(),
+            Values::Coded(c) => c.shape(),
+        }
+    }
+
+    /// The samples (first axis) at `rows`, in the same representation.
+    pub fn select(&self, rows: &[usize]) -> Values {
+        match self {
+            Values::Dense(a) => Values::Dense(a.select(Axis(0), rows)),
+            Values::Coded(c) => Values::Coded(c.select(rows)),
+        }
+    }
+
+    /// Every value as `f32` (a copy).
+    pub fn to_dense(&self) -> ArrayD<f32> {
+        match self {
+            Values::Dense(a) => a.clone(),
+            Values::Coded(c) => c.decode(),
+        }
+    }
+}
