@@ -6,14 +6,14 @@
 //! Adam's `m`, `v` and weight updates of one tensor become one pass that
 //! reads `g, m, v, w` and writes `m', v', w'`.
 //!
-//! Merging is only done when it cannot change a result, even when the
-//! caller passes one pointer as both an input and an output (an in-place
-//! update): every load either reads the element of the current iteration
-//! (the same flat position as the stores) or is a scalar that no merged
-//! part writes.
+//! Merging is only done when it cannot change a result: every load of a
+//! buffer that one of the merged parts writes reads the element of the
+//! current iteration (the same flat position as the stores); other
+//! buffers may be read anywhere (broadcast biases, scalars). Caller
+//! buffers cannot alias (`In` borrows shared, `Out` exclusively).
 
 use super::emit_loop::collapse;
-use super::expr::{loop_spec, ENode, Flat, LoopSpec, E};
+use super::expr::{loop_spec, ENode, LoopSpec, E};
 use crate::ir::{Graph, NodeId};
 use crate::passes::fuse::{Fusion, Kernel, KernelKind, Part};
 
@@ -33,14 +33,18 @@ pub fn pieces<'k>(g: &Graph, f: &Fusion, kernel: &'k Kernel) -> Vec<Piece<'k>> {
             out.push(Piece::Part(p, part));
             continue;
         }
-        let mut spec = loop_spec(g, f, part.root);
-        collapse(&mut spec);
+        let spec = loop_spec(g, f, part.root);
         if let Some(Piece::Loop(a)) = out.last_mut() {
             if merge(a, &spec) {
                 continue;
             }
         }
         out.push(Piece::Loop(spec));
+    }
+    for piece in &mut out {
+        if let Piece::Loop(spec) = piece {
+            collapse(spec);
+        }
     }
     out
 }
@@ -51,23 +55,18 @@ fn outs(spec: &LoopSpec) -> Vec<NodeId> {
     v
 }
 
-fn scalar(flat: &Flat) -> bool {
-    flat.strides.iter().all(|&s| s == 0)
-}
-
-/// Whether every load of `spec` is at the store position or a scalar not
-/// written by any of `written`.
+/// Whether every load of `spec` from a buffer in `written` is at the
+/// store position.
 fn loads_ok(spec: &LoopSpec, written: &[NodeId]) -> bool {
     spec.nodes.iter().all(|n| match n {
-        ENode::Load { buf, flat, .. } => {
-            *flat == spec.out_flat || (scalar(flat) && !written.contains(buf))
-        }
+        ENode::Load { buf, flat, .. } => *flat == spec.out_flat || !written.contains(buf),
         _ => true,
     })
 }
 
 /// Appends `b`'s body and store to `a` when that is equivalent to running
-/// `a`'s loop and then `b`'s; returns whether it did. Both are collapsed.
+/// `a`'s loop and then `b`'s; returns whether it did. Neither is
+/// collapsed yet (the merged spec is collapsed as a whole).
 fn merge(a: &mut LoopSpec, b: &LoopSpec) -> bool {
     use super::expr::Combine::Store;
     let mut written = outs(a);
