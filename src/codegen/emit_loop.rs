@@ -476,7 +476,7 @@ fn binary(
         BinaryOp::Sub => b.ins().fsub(x, y),
         BinaryOp::Mul => b.ins().fmul(x, y),
         BinaryOp::Div => b.ins().fdiv(x, y),
-        BinaryOp::Pow => pow(b, l, x, y, y_const),
+        BinaryOp::Pow => l.pow(b, x, y, y_const),
         BinaryOp::Max => l.fsel(b, FloatCC::GreaterThanOrEqual, x, y, x, y),
         BinaryOp::Min => l.fsel(b, FloatCC::LessThanOrEqual, x, y, x, y),
         BinaryOp::Rem => {
@@ -492,36 +492,4 @@ fn binary(
         BinaryOp::Eq => cmp(b, FloatCC::Equal),
         BinaryOp::Ne => cmp(b, FloatCC::NotEqual),
     }
-}
-
-/// `x^y`: small constant exponents by multiplication, otherwise
-/// `e^(y ln|x|)` with the sign and special cases of `powf`.
-fn pow(b: &mut FunctionBuilder, l: Lanes, x: Value, y: Value, y_const: Option<f32>) -> Value {
-    match y_const {
-        Some(1.0) => return x,
-        Some(2.0) => return b.ins().fmul(x, x),
-        Some(3.0) => {
-            let x2 = b.ins().fmul(x, x);
-            return b.ins().fmul(x2, x);
-        }
-        _ => {}
-    }
-    let ax = b.ins().fabs(x);
-    let lg = l.log(b, ax);
-    let t = b.ins().fmul(y, lg);
-    let r = l.exp(b, t);
-    let fy = b.ins().floor(y);
-    let is_int = b.ins().fcmp(FloatCC::Equal, fy, y);
-    let half = l.fc(b, 0.5);
-    let hy = b.ins().fmul(y, half);
-    let fhy = b.ins().floor(hy);
-    let even = b.ins().fcmp(FloatCC::Equal, fhy, hy);
-    let neg_r = b.ins().fneg(r);
-    let odd_r = l.pick(b, even, r, neg_r);
-    let nan = l.fc(b, f32::NAN);
-    let neg_val = l.pick(b, is_int, odd_r, nan);
-    let zero = l.fc(b, 0.0);
-    let r = l.fsel(b, FloatCC::LessThan, x, zero, neg_val, r);
-    let one = l.fc(b, 1.0);
-    l.fsel(b, FloatCC::Equal, y, zero, one, r)
 }

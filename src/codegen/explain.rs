@@ -5,7 +5,8 @@
 //! as one), `2·m·n·k` per matmul and `2·B·F·OH·OW·C·KH·KW` per convolution
 //! or convolution gradient. Bytes count each stored buffer a kernel reads
 //! or writes once (inlined values cost nothing). Loops count the loop
-//! nests the kernel runs (elementwise parts merged as in `merge`).
+//! nests the kernel runs (elementwise parts merged as in `merge`; pad and
+//! concat count one per copy, a pad's zero fill not counted).
 
 use std::fmt::Write;
 
