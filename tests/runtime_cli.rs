@@ -307,3 +307,72 @@ fn every_example_runs_one_epoch() {
         );
     }
 }
+
+/// `dlc bench` prints one JSON object whose figures are positive and
+/// finite (no timing thresholds: the machine is shared).
+#[test]
+fn bench_prints_one_json_object_of_sane_figures() {
+    let o = dlc(&["bench", "examples/mlp.dlm", "--steps", "5", "--explain"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    for field in [
+        "compile_ms",
+        "lower_codegen_ms",
+        "train_samples_per_s",
+        "eval_samples_per_s",
+        "predict_latency_us",
+        "train_loss",
+    ] {
+        let x = v[field].as_f64().unwrap_or(f64::NAN);
+        assert!(x.is_finite() && x > 0.0, "{field} = {}", v[field]);
+    }
+    if cfg!(target_os = "linux") {
+        assert!(v["peak_rss_mb"].as_f64().is_some_and(|m| m > 1.0), "{v}");
+    }
+    assert_eq!(v["steps"], 5);
+    assert_eq!(v["threads"], 1);
+    assert_eq!(v["engine"], "jit");
+    assert!(v["batch"].as_u64().is_some_and(|b| b > 0), "{v}");
+    for kernels in ["train_kernels", "eval_kernels", "predict_kernels"] {
+        assert!(v[kernels].as_u64().is_some_and(|k| k > 0), "{v}");
+    }
+    assert!(stderr(&o).contains("fusion report"), "{}", stderr(&o));
+}
+
+#[test]
+fn bench_of_a_program_without_a_train_block_is_a_located_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lib.dlm");
+    std::fs::write(
+        &file,
+        "fn sq(p: f32[B, 2]) -> f32[B] { mean(p * p, axis: 1) }\n",
+    )
+    .unwrap();
+    let o = dlc(&["bench", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("no `train` block") && err.contains("lib.dlm"),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty());
+}
+
+/// `--explain` prints the train step's kernels, with FLOPs and bytes,
+/// before the first epoch.
+#[test]
+fn run_explain_prints_the_fusion_report() {
+    let o = dlc(&["run", "examples/mlp.dlm", "--epochs", "1", "--explain"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("fusion report: train step"), "{err}");
+    assert!(err.contains("matmul") && err.contains(" flop "), "{err}");
+    let total = err
+        .lines()
+        .find(|l| l.contains(" kernels, "))
+        .expect("a totals line");
+    let count: usize = total.split(' ').next().unwrap().parse().unwrap();
+    assert!(count > 0, "{total}");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("epoch 1: loss"));
+}

@@ -5,6 +5,7 @@
 //! (diagnostics were printed), 2 the environment failed (a file could not be
 //! read, a checkpoint could not be written).
 
+mod bench;
 mod check;
 mod run;
 
@@ -28,6 +29,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Train a model file's `train` block, then run its `evaluate` blocks.
     Run(run::RunArgs),
+    /// Time a model file's compiled step functions; print one JSON object.
+    Bench(bench::BenchArgs),
 }
 
 /// How results are printed.
@@ -46,6 +49,7 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Run(args) => run::run(&args),
+        Command::Bench(args) => bench::run(&args),
     }
 }
 

@@ -7,6 +7,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
+use dlc::codegen::KernelReport;
 use dlc::runtime::evaluate::Evaluation;
 use dlc::runtime::metrics::MetricValue;
 use dlc::runtime::train::{EpochRecord, Observer, RunOptions};
@@ -51,6 +52,32 @@ pub struct RunArgs {
     /// Draw learning curves to a `.png` or `.svg` file.
     #[arg(long)]
     plot: Option<PathBuf>,
+    /// Print the fusion report of the compiled train step to stderr before
+    /// training: which ops became which kernel, each kernel's FLOPs and bytes.
+    #[arg(long)]
+    explain: bool,
+}
+
+impl EngineArg {
+    /// The engine, with `threads` for the JIT's contractions.
+    pub fn engine(self, threads: usize) -> Box<dyn dlc::runtime::engine::Engine> {
+        match self {
+            EngineArg::Reference => EngineKind::Reference,
+            EngineArg::Jit => EngineKind::Jit { threads },
+        }
+        .engine()
+    }
+}
+
+/// Prints the `--explain` report of a train step to stderr.
+pub fn print_explain(batch: usize, kernels: Option<&[KernelReport]>) {
+    match kernels {
+        Some(k) => eprint!(
+            "fusion report: train step at batch {batch}\n{}",
+            dlc::codegen::explain_text(k)
+        ),
+        None => eprintln!("note: the reference engine interprets the graph; it runs no kernels"),
+    }
 }
 
 pub fn run(args: &RunArgs) -> i32 {
@@ -63,19 +90,13 @@ pub fn run(args: &RunArgs) -> i32 {
         eprintln!("error: {} has errors; nothing was run", args.file.display());
         return 1;
     }
-    let engine = match args.engine {
-        EngineArg::Reference => EngineKind::Reference,
-        EngineArg::Jit => EngineKind::Jit {
-            threads: args.threads,
-        },
-    }
-    .engine();
+    let engine = args.engine.engine(args.threads);
     let options = RunOptions {
         epochs: args.epochs,
         resume: args.resume.clone(),
         base_dir: parsed.base_dir.clone(),
     };
-    let mut printer = Printer::new();
+    let mut printer = Printer::new(args.explain);
     let outcome = match run_program(&parsed.files, engine.as_ref(), &options, &mut printer) {
         Ok(o) => o,
         Err(err) => {
@@ -129,7 +150,7 @@ pub fn run(args: &RunArgs) -> i32 {
 struct WriteError(PathBuf, #[source] std::io::Error);
 
 /// Prints a run failure; returns the exit code.
-fn report(err: &RuntimeError, sources: &dlc::diag::SourceMap) -> i32 {
+pub fn report(err: &RuntimeError, sources: &dlc::diag::SourceMap) -> i32 {
     let code = if err.is_environment() { 2 } else { 1 };
     match err.diagnostic() {
         Some(d) => {
@@ -148,13 +169,15 @@ fn report(err: &RuntimeError, sources: &dlc::diag::SourceMap) -> i32 {
 struct Printer {
     bar: Option<ProgressBar>,
     started: std::time::Instant,
+    explain: bool,
 }
 
 impl Printer {
-    fn new() -> Printer {
+    fn new(explain: bool) -> Printer {
         Printer {
             bar: None,
             started: std::time::Instant::now(),
+            explain,
         }
     }
 
@@ -166,6 +189,12 @@ impl Printer {
 }
 
 impl Observer for Printer {
+    fn compiled(&mut self, batch: usize, kernels: Option<&[KernelReport]>) {
+        if self.explain {
+            print_explain(batch, kernels);
+        }
+    }
+
     fn batch(&mut self, epoch: usize, done: usize, total: usize, loss: f64) {
         if !std::io::stderr().is_terminal() {
             return;

@@ -1,5 +1,5 @@
-//! Batches: the seeded order of samples in an epoch, and augmentation of
-//! a training batch.
+//! Batches: the seeded order of samples in an epoch, gathering a batch's
+//! rows, and augmentation of a training batch.
 //!
 //! Randomness comes from the same counter-based Philox generator as
 //! dropout (`ir::rng`), keyed by the run's seed, so a run is reproducible
@@ -9,6 +9,8 @@
 
 use ndarray::{ArrayD, Axis};
 
+use super::coded::Values;
+use super::data_block::{Column, Dataset};
 use super::protocol::Augment;
 use crate::ir::rng;
 
@@ -34,6 +36,25 @@ pub fn epoch_order(n: usize, seed: u32, epoch: usize, shuffle: bool) -> Vec<usiz
 /// Splits an order into batches of `size`; the last may be smaller.
 pub fn batches(order: &[usize], size: usize) -> impl Iterator<Item = &[usize]> {
     order.chunks(size.max(1))
+}
+
+/// The samples at `rows`, in that order, as a batch of contiguous `f32`
+/// arrays (see [`Values::gather`]).
+pub fn gather(data: &Dataset, rows: &[usize]) -> Dataset {
+    let columns = data
+        .columns
+        .iter()
+        .map(|c| Column {
+            name: c.name.clone(),
+            values: Values::Dense(c.values.gather(rows)),
+            dtype: c.dtype,
+        })
+        .collect();
+    Dataset {
+        name: data.name.clone(),
+        columns,
+        len: rows.len(),
+    }
 }
 
 /// Applies the augmentations, in order, to a batch `[B, ...]` of images

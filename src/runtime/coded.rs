@@ -113,6 +113,44 @@ impl Values {
         }
     }
 
+    /// The samples at `rows`, in that order, as one contiguous `f32`
+    /// array: whole rows copied (or decoded) at a time; ndarray's `select`
+    /// is the fallback for a non-contiguous dense array.
+    pub fn gather(&self, rows: &[usize]) -> ArrayD<f32> {
+        let mut shape = self.shape().to_vec();
+        let row = shape.iter().skip(1).product::<usize>();
+        shape[0] = rows.len();
+        let mut v = Vec::with_capacity(rows.len() * row);
+        match self {
+            Values::Dense(a) => match a.as_slice() {
+                Some(all) => {
+                    for &r in rows {
+                        v.extend_from_slice(&all[r * row..(r + 1) * row]);
+                    }
+                }
+                None => return a.select(Axis(0), rows),
+            },
+            Values::Coded(c) => match c.codes.as_slice() {
+                Some(all) => {
+                    for &r in rows {
+                        let codes = &all[r * row..(r + 1) * row];
+                        v.extend(codes.iter().map(|&k| c.table[usize::from(k)]));
+                    }
+                }
+                None => return c.select(rows).decode(),
+            },
+        }
+        ArrayD::from_shape_vec(IxDyn(&shape), v).unwrap_or_else(|_| self.select(rows).into_dense())
+    }
+
+    /// Every value as `f32`, moved when already dense.
+    pub fn into_dense(self) -> ArrayD<f32> {
+        match self {
+            Values::Dense(a) => a,
+            Values::Coded(c) => c.decode(),
+        }
+    }
+
     /// Every value as `f32` (a copy).
     pub fn to_dense(&self) -> ArrayD<f32> {
         match self {

@@ -2,17 +2,20 @@
 //! `codegen::compile` into native kernels over a static memory plan, and
 //! every batch runs that code.
 //!
-//! The runtime speaks [`Tensors`] (named `f32` arrays, with integer data
-//! such as labels held as exact `f32` values, as the reference interpreter
-//! does); the compiled step speaks flat buffers in its own input and output
-//! order. This adapter keeps one staging buffer per input and output, sized
-//! at compile time, so a step copies the batch in and the results out but
-//! allocates only the returned arrays.
+//! The runtime holds every value as a contiguous `f32` array (integer data
+//! such as labels as exact `f32` values, as the reference interpreter
+//! does). An `f32` input is bound in place — the state's and the batch's
+//! own buffers — and the outputs are written straight into arrays this
+//! step owns; after the kernels run, each `update:<name>` array is swapped
+//! with the state's (see [`Outputs::swap_updates`]), so a train step
+//! copies no parameter or optimizer state. Only `i32` inputs and outputs
+//! (a batch of labels) and any non-contiguous array go through a staging
+//! buffer.
 
 use ndarray::{ArrayD, IxDyn};
 
-use super::engine::{Engine, EngineError, Step, Tensors};
-use crate::codegen::{self, Compiled, In, Options, Out};
+use super::engine::{lookup, Engine, EngineError, Outputs, Step, Tensors};
+use crate::codegen::{self, Compiled, In, KernelReport, Options, Out, TensorSig};
 use crate::ir::{DType, Graph};
 
 /// The JIT engine; `threads` is passed to the contractions.
@@ -27,40 +30,46 @@ impl Engine for Jit {
             ..Options::default()
         };
         let compiled = codegen::compile(graph, &opts)?;
-        let stage = |sigs: &[codegen::TensorSig]| -> Vec<Buffer> {
-            sigs.iter()
-                .map(|s| match s.dtype {
-                    DType::F32 => Buffer::F32(vec![0.0; s.len()]),
-                    DType::I32 => Buffer::I32(vec![0; s.len()]),
-                })
-                .collect()
+        let inputs = compiled.inputs().to_vec();
+        let outputs = Outputs {
+            names: compiled.outputs().iter().map(|s| s.name.clone()).collect(),
+            values: compiled.outputs().iter().map(zeros).collect(),
         };
         Ok(Box::new(JitStep {
-            ins: stage(compiled.inputs()),
-            outs: stage(compiled.outputs()),
+            kernels: codegen::explain(graph, &compiled.fusion),
+            stage_f32: vec![Vec::new(); inputs.len()],
+            stage_i32: vec![Vec::new(); inputs.len()],
+            out_i32: compiled.outputs().iter().map(|_| Vec::new()).collect(),
+            inputs,
+            outputs,
             compiled,
         }))
     }
 }
 
-/// A staging buffer in the compiled step's element type.
-enum Buffer {
-    F32(Vec<f32>),
-    I32(Vec<i32>),
+fn zeros(s: &TensorSig) -> ArrayD<f32> {
+    ArrayD::zeros(IxDyn(&s.shape))
 }
 
 struct JitStep {
     compiled: Compiled,
-    ins: Vec<Buffer>,
-    outs: Vec<Buffer>,
+    /// `compiled.inputs()`, kept apart so binding can borrow it.
+    inputs: Vec<TensorSig>,
+    /// Per input: a copy of a non-contiguous `f32` value (usually empty).
+    stage_f32: Vec<Vec<f32>>,
+    /// Per input: an `i32` input's values.
+    stage_i32: Vec<Vec<i32>>,
+    /// Per output: an `i32` output's values before they become `f32`.
+    out_i32: Vec<Vec<i32>>,
+    outputs: Outputs,
+    kernels: Vec<KernelReport>,
 }
 
-impl Step for JitStep {
-    fn run(&mut self, inputs: &Tensors) -> Result<Tensors, EngineError> {
-        for (sig, buf) in self.compiled.inputs().iter().zip(&mut self.ins) {
-            let x = inputs
-                .get(&sig.name)
-                .ok_or_else(|| EngineError::MissingInput(sig.name.clone()))?;
+impl JitStep {
+    /// Fills the staging buffers of inputs that cannot be bound in place.
+    fn stage(&mut self, state: &Tensors, feeds: &[&Tensors]) -> Result<(), EngineError> {
+        for (k, sig) in self.inputs.iter().enumerate() {
+            let x = lookup(&sig.name, feeds, state)?;
             if x.len() != sig.len() {
                 return Err(EngineError::InputSize {
                     name: sig.name.clone(),
@@ -68,39 +77,80 @@ impl Step for JitStep {
                     got: x.len(),
                 });
             }
-            match buf {
-                Buffer::F32(b) => b.iter_mut().zip(x.iter()).for_each(|(d, s)| *d = *s),
-                // Integer data is held as exact f32 values by the runtime.
-                Buffer::I32(b) => b.iter_mut().zip(x.iter()).for_each(|(d, s)| *d = *s as i32),
+            match sig.dtype {
+                DType::F32 if x.as_slice().is_some() => {}
+                DType::F32 => {
+                    let buf = &mut self.stage_f32[k];
+                    buf.clear();
+                    buf.extend(x.iter());
+                }
+                DType::I32 => {
+                    let buf = &mut self.stage_i32[k];
+                    buf.clear();
+                    buf.extend(x.iter().map(|&v| v as i32));
+                }
             }
         }
-        let ins: Vec<In> = self
-            .ins
-            .iter()
-            .map(|b| match b {
-                Buffer::F32(v) => In::F32(v),
-                Buffer::I32(v) => In::I32(v),
-            })
-            .collect();
-        let mut outs: Vec<Out> = self
-            .outs
-            .iter_mut()
-            .map(|b| match b {
-                Buffer::F32(v) => Out::F32(v),
-                Buffer::I32(v) => Out::I32(v),
-            })
-            .collect();
-        self.compiled.run(&ins, &mut outs)?;
-        let mut result = Tensors::new();
-        for (sig, buf) in self.compiled.outputs().iter().zip(&self.outs) {
-            let data: Vec<f32> = match buf {
-                Buffer::F32(v) => v.clone(),
-                Buffer::I32(v) => v.iter().map(|&i| i as f32).collect(),
-            };
-            let array = ArrayD::from_shape_vec(IxDyn(&sig.shape), data)
-                .map_err(|e| EngineError::Internal(e.to_string()))?;
-            result.insert(sig.name.clone(), array);
+        Ok(())
+    }
+
+    /// Makes every output array contiguous and of its compiled size (a
+    /// swapped-in state array normally is already) and sizes `i32`
+    /// outputs' staging.
+    fn prepare_outputs(&mut self) {
+        for (k, sig) in self.compiled.outputs().iter().enumerate() {
+            let v = &mut self.outputs.values[k];
+            if v.len() != sig.len() || v.as_slice().is_none() {
+                *v = zeros(sig);
+            }
+            if sig.dtype == DType::I32 {
+                self.out_i32[k].resize(sig.len(), 0);
+            }
         }
-        Ok(result)
+    }
+}
+
+impl Step for JitStep {
+    fn run(&mut self, state: &mut Tensors, feeds: &[&Tensors]) -> Result<&Outputs, EngineError> {
+        self.stage(state, feeds)?;
+        self.prepare_outputs();
+        {
+            let mut ins = Vec::with_capacity(self.inputs.len());
+            for (k, sig) in self.inputs.iter().enumerate() {
+                ins.push(match sig.dtype {
+                    DType::F32 => match lookup(&sig.name, feeds, state)?.as_slice() {
+                        Some(s) => In::F32(s),
+                        None => In::F32(&self.stage_f32[k]),
+                    },
+                    DType::I32 => In::I32(&self.stage_i32[k]),
+                });
+            }
+            let mut outs: Vec<Out> = self
+                .outputs
+                .values
+                .iter_mut()
+                .zip(&mut self.out_i32)
+                .zip(self.compiled.outputs())
+                .map(|((v, i), sig)| match sig.dtype {
+                    DType::F32 => Out::F32(v.as_slice_mut().unwrap_or_default()),
+                    DType::I32 => Out::I32(i),
+                })
+                .collect();
+            self.compiled.run(&ins, &mut outs)?;
+        }
+        for (k, sig) in self.compiled.outputs().iter().enumerate() {
+            if sig.dtype == DType::I32 {
+                let v = &mut self.outputs.values[k];
+                v.iter_mut()
+                    .zip(&self.out_i32[k])
+                    .for_each(|(d, &s)| *d = s as f32);
+            }
+        }
+        self.outputs.swap_updates(state);
+        Ok(&self.outputs)
+    }
+
+    fn kernels(&self) -> Option<&[KernelReport]> {
+        Some(&self.kernels)
     }
 }

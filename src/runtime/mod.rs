@@ -5,14 +5,17 @@
 //! - `data_block` (with `data_expr`) evaluates `data` blocks into
 //!   [`data_block::Dataset`]s of their declared types;
 //! - `protocol` reads a `train` block's settings;
-//! - `engine` runs step graphs (the reference interpreter, later the JIT),
+//! - `engine` runs step graphs (the reference interpreter; `jit` the
+//!   Cranelift JIT, binding the state in place),
 //!   `steps` lowers and caches them per batch size and feeds them;
 //! - `train` is the epoch loop, with `batches` (seeded order,
 //!   augmentation), `schedule` (learning rate, early stopping), `metrics`
 //!   and `checkpoint`; `evaluate` runs `evaluate` blocks with baselines;
-//! - `run` ties them together for one program.
+//! - `run` ties them together for one program; `bench` times the step
+//!   functions of one program (`dlc bench`).
 
 pub mod batches;
+pub mod bench;
 pub mod checkpoint;
 pub mod coded;
 pub mod data;

@@ -1,14 +1,16 @@
 //! One program's run: its `train` block, then each `evaluate` block.
 
-use super::data_block::DataLoader;
+use std::path::Path;
+
+use super::data_block::{DataLoader, Dataset};
 use super::engine::Engine;
 use super::evaluate::{evaluate, external_fields, Evaluation};
 use super::protocol::{self, per_sample, Validate};
 use super::steps::{fields_of, Steps};
 use super::train::{self, split_validation, Observer, Roles, RunOptions, Trained};
 use super::RuntimeError;
-use crate::diag::FileId;
-use crate::lower::Items;
+use crate::diag::{FileId, Span};
+use crate::lower::{Items, StepKind};
 use crate::syntax::ast::{EvalDef, Expr, ExprKind, Item, Program, TrainDef};
 
 /// What a run produced.
@@ -68,17 +70,34 @@ fn roles(loss: &Expr, model: &str) -> Roles {
     }
 }
 
-/// Trains the program's model and runs its evaluations.
-pub fn run_program(
-    files: &[(FileId, Program)],
-    engine: &dyn Engine,
-    options: &RunOptions,
-    observer: &mut dyn Observer,
-) -> Result<Outcome, RuntimeError> {
-    let items = Items::new(files);
+/// A program's train block ready to train: its settings, its data (split
+/// for validation) and its step functions (nothing compiled yet).
+pub struct Setup<'a> {
+    pub def: &'a TrainDef,
+    pub evals: Vec<&'a EvalDef>,
+    pub protocol: protocol::Protocol,
+    pub roles: Roles,
+    pub loader: DataLoader<'a>,
+    pub train: Dataset,
+    pub val: Option<Dataset>,
+    pub steps: Steps<'a>,
+}
+
+/// Reads the program's train block and loads its data.
+pub fn setup<'a>(
+    items: &'a Items<'a>,
+    files: &'a [(FileId, Program)],
+    engine: &'a dyn Engine,
+    base_dir: &Path,
+) -> Result<Setup<'a>, RuntimeError> {
     let (trains, evals) = blocks(files);
-    let Some(def) = trains.last() else {
-        let span = evals.first().map(|e| e.span).unwrap_or_default();
+    let Some(def) = trains.last().copied() else {
+        let user_file = files.last().map(|(id, _)| Span::new(*id, 0, 0));
+        let span = evals
+            .first()
+            .map(|e| e.span)
+            .or(user_file)
+            .unwrap_or_default();
         return Err(RuntimeError::Invalid {
             message: "the program has no `train` block to run".into(),
             span,
@@ -88,40 +107,63 @@ pub fn run_program(
     let mut spec = crate::lower::train_spec(def)?;
     spec.metrics = per_sample(&spec.metrics);
     let roles = roles(spec.loss, spec.model);
-    let mut loader = DataLoader::new(&items, &options.base_dir);
+    let mut loader = DataLoader::new(items, base_dir);
     let data = loader.load(&def.data.name, def.data.span)?;
     let other = match &protocol.validate {
         Some(Validate::Data(name)) => Some(loader.load(name, protocol.span)?),
         _ => None,
     };
-    let (train_data, val) = split_validation(data, &protocol.validate, other);
-    if train_data.len == 0 {
+    let (train, val) = split_validation(data, &protocol.validate, other);
+    if train.len == 0 {
         return Err(RuntimeError::Invalid {
             message: format!("data set `{}` has no training samples left", def.data.name),
             span: def.data.span,
         });
     }
-    let mut steps = Steps::new(&items, spec, fields_of(&train_data), engine);
-    steps.lower_train(protocol.batch.min(train_data.len))?;
+    let steps = Steps::new(items, spec, fields_of(&train), engine);
+    Ok(Setup {
+        def,
+        evals,
+        protocol,
+        roles,
+        loader,
+        train,
+        val,
+        steps,
+    })
+}
+
+/// Trains the program's model and runs its evaluations.
+pub fn run_program(
+    files: &[(FileId, Program)],
+    engine: &dyn Engine,
+    options: &RunOptions,
+    observer: &mut dyn Observer,
+) -> Result<Outcome, RuntimeError> {
+    let items = Items::new(files);
+    let mut s = setup(&items, files, engine, &options.base_dir)?;
+    let batch = s.protocol.batch.min(s.train.len);
+    s.steps.lower_train(batch)?;
+    observer.compiled(batch, s.steps.kernels(StepKind::Train, batch));
     let mut trained = train::train(
-        &mut steps,
-        &protocol,
-        &roles,
-        &train_data,
-        val.as_ref(),
+        &mut s.steps,
+        &s.protocol,
+        &s.roles,
+        &s.train,
+        s.val.as_ref(),
         options,
         observer,
     )?;
-    let param_names = steps.params.iter().map(|p| p.name.clone()).collect();
+    let param_names = s.steps.params.iter().map(|p| p.name.clone()).collect();
     let mut evaluations = Vec::new();
-    for e in evals {
+    for e in &s.evals {
         evaluations.push(run_evaluation(
             e,
-            def,
-            &protocol,
+            s.def,
+            &s.protocol,
             &items,
             engine,
-            &mut loader,
+            &mut s.loader,
             &mut trained,
         )?);
     }

@@ -4,10 +4,12 @@
 
 use ndarray::{ArrayD, IxDyn};
 
+use super::batches::gather;
 use super::data_block::Dataset;
-use super::engine::{Engine, Step, Tensors};
+use super::engine::{Engine, Outputs, Step, Tensors};
 use super::metrics::Running;
 use super::RuntimeError;
+use crate::codegen::KernelReport;
 use crate::ir::DType;
 use crate::lower::{
     lower_eval_step, lower_step, Baselines, Field, Items, ParamSpec, StepKind, TrainSpec,
@@ -88,38 +90,49 @@ impl<'a> Steps<'a> {
         &self.spec.metrics
     }
 
-    /// Runs the `kind` step for a batch of `batch` samples.
-    pub fn run(
-        &mut self,
-        kind: StepKind,
-        batch: usize,
-        inputs: &Tensors,
-    ) -> Result<Tensors, RuntimeError> {
+    /// Lowers and compiles the `kind` step for `batch` unless it already
+    /// is; returns its index in the cache.
+    pub fn prepare(&mut self, kind: StepKind, batch: usize) -> Result<usize, RuntimeError> {
         let found = self
             .compiled
             .iter()
             .position(|(k, b, _)| *k == kind && *b == batch);
-        let index = match found {
-            Some(i) => i,
-            None => {
-                let lowered = match kind {
-                    StepKind::Eval => lower_eval_step(
-                        self.items,
-                        &self.spec,
-                        &self.baselines,
-                        &self.fields,
-                        batch,
-                    )?,
-                    StepKind::Train | StepKind::Predict => {
-                        lower_step(self.items, &self.spec, &self.fields, batch, kind)?
-                    }
-                };
-                let step = self.engine.compile(&lowered.graph)?;
-                self.compiled.push((kind, batch, step));
-                self.compiled.len() - 1
+        if let Some(i) = found {
+            return Ok(i);
+        }
+        let lowered = match kind {
+            StepKind::Eval => {
+                lower_eval_step(self.items, &self.spec, &self.baselines, &self.fields, batch)?
+            }
+            StepKind::Train | StepKind::Predict => {
+                lower_step(self.items, &self.spec, &self.fields, batch, kind)?
             }
         };
-        Ok(self.compiled[index].2.run(inputs)?)
+        let step = self.engine.compile(&lowered.graph)?;
+        self.compiled.push((kind, batch, step));
+        Ok(self.compiled.len() - 1)
+    }
+
+    /// The kernels of a compiled step (`None` before it is compiled, or
+    /// for an engine without kernels).
+    pub fn kernels(&self, kind: StepKind, batch: usize) -> Option<&[KernelReport]> {
+        self.compiled
+            .iter()
+            .find(|(k, b, _)| *k == kind && *b == batch)
+            .and_then(|(_, _, s)| s.kernels())
+    }
+
+    /// Runs the `kind` step for a batch of `batch` samples on `state` and
+    /// `feeds` (see [`Step::run`]): updates land in `state`.
+    pub fn run(
+        &mut self,
+        kind: StepKind,
+        batch: usize,
+        state: &mut Tensors,
+        feeds: &[&Tensors],
+    ) -> Result<&Outputs, RuntimeError> {
+        let index = self.prepare(kind, batch)?;
+        Ok(self.compiled[index].2.run(state, feeds)?)
     }
 
     /// Runs the eval step over all of `data` with `state` (and the whole
@@ -141,35 +154,26 @@ impl<'a> Steps<'a> {
             .iter()
             .map(|_| Running::default())
             .collect();
+        let metrics = self.spec.metrics.clone();
         let order: Vec<usize> = (0..data.len).collect();
         for rows in order.chunks(batch.max(1)) {
-            let part = data.select(rows);
             let n = rows.len();
-            let mut added = feed(state, &part, &ones(n), 0.0, 0, 0);
-            for (name, v) in external {
-                state.insert(name.clone(), v.clone());
-                added.push(name.clone());
-            }
-            let out = self.run(StepKind::Eval, n, state);
-            unfeed(state, &added);
-            let out = out?;
-            let metrics = self.metrics();
-            let kept = keep_predictions
-                .then(|| pred_target(&out, "pred"))
-                .flatten();
+            let fed = feed(gather(data, rows), ones(n), 0.0, 0, 0);
+            let out = self.run(StepKind::Eval, n, state, &[&fed, external])?;
+            let kept = keep_predictions.then(|| pred_target(out, "pred")).flatten();
             running.add(
                 n,
-                scalar(&out, "loss"),
-                &metric_sums(&out, "", metrics),
+                scalar(out, "loss"),
+                &metric_sums(out, "", &metrics),
                 kept,
             );
             for (k, b) in baselines.iter_mut().enumerate() {
                 let prefix = format!("baseline:{k}:");
                 let kept = keep_predictions
-                    .then(|| pred_target(&out, &format!("baseline:{k}")))
+                    .then(|| pred_target(out, &format!("baseline:{k}")))
                     .flatten();
-                let loss = scalar(&out, &format!("{prefix}loss"));
-                b.add(n, loss, &metric_sums(&out, &prefix, metrics), kept);
+                let loss = scalar(out, &format!("{prefix}loss"));
+                b.add(n, loss, &metric_sums(out, &prefix, &metrics), kept);
             }
         }
         Ok((running, baselines))
@@ -185,49 +189,35 @@ fn scalar_input(v: f32) -> ArrayD<f32> {
     ArrayD::from_elem(IxDyn(&[]), v)
 }
 
-/// Adds a batch's fields and the per-step scalars to `state` (which holds
-/// the parameters), returning the names added so they can be removed.
-pub fn feed(
-    state: &mut Tensors,
-    batch: &Dataset,
-    weights: &ArrayD<f32>,
-    lr: f32,
-    t: u64,
-    seed: u32,
-) -> Vec<String> {
-    let mut added = Vec::new();
-    for c in &batch.columns {
-        state.insert(c.name.clone(), c.values.to_dense());
-        added.push(c.name.clone());
-    }
+/// A batch's feeds: its fields (moved, not copied) and the per-step
+/// scalars.
+pub fn feed(batch: Dataset, weights: ArrayD<f32>, lr: f32, t: u64, seed: u32) -> Tensors {
+    let mut fed: Tensors = batch
+        .columns
+        .into_iter()
+        .map(|c| (c.name, c.values.into_dense()))
+        .collect();
     let scalars = [
-        ("weights", weights.clone()),
+        ("weights", weights),
         ("lr", scalar_input(lr)),
         ("t", scalar_input(t as f32)),
         ("seed", scalar_input(seed as f32)),
         ("step", scalar_input(t as f32)),
     ];
     for (name, v) in scalars {
-        state.insert(name.to_string(), v);
-        added.push(name.to_string());
+        fed.insert(name.to_string(), v);
     }
-    added
+    fed
 }
 
-pub fn unfeed(state: &mut Tensors, added: &[String]) {
-    for name in added {
-        state.remove(name);
-    }
-}
-
-pub fn scalar(out: &Tensors, name: &str) -> f32 {
+pub fn scalar(out: &Outputs, name: &str) -> f32 {
     out.get(name)
         .and_then(|a| a.iter().next().copied())
         .unwrap_or(f32::NAN)
 }
 
 /// Per-sample metric outputs (`<prefix>metric:<name>`) summed over the batch.
-pub fn metric_sums(out: &Tensors, prefix: &str, metrics: &[String]) -> Vec<(String, f64)> {
+pub fn metric_sums(out: &Outputs, prefix: &str, metrics: &[String]) -> Vec<(String, f64)> {
     metrics
         .iter()
         .filter_map(|m| {
@@ -240,6 +230,6 @@ pub fn metric_sums(out: &Tensors, prefix: &str, metrics: &[String]) -> Vec<(Stri
 }
 
 /// The prediction output `pred` (the model's, or a baseline's) and the target.
-pub fn pred_target(out: &Tensors, pred: &str) -> Option<(ArrayD<f32>, ArrayD<f32>)> {
+pub fn pred_target(out: &Outputs, pred: &str) -> Option<(ArrayD<f32>, ArrayD<f32>)> {
     Some((out.get(pred)?.clone(), out.get("target")?.clone()))
 }

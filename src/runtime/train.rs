@@ -3,25 +3,27 @@
 //! checkpoints.
 //!
 //! The state (every parameter, layer state and optimizer state, by name)
-//! lives in one map that is also the step's input map: each step adds the
-//! batch and scalars, runs, and replaces the state by the step's
-//! `update:<name>` outputs, so nothing is copied per step but the batch.
+//! lives in one map of contiguous arrays. Each step is fed the batch and
+//! the per-step scalars beside it, and the engine swaps its
+//! `update:<name>` outputs into the state (`engine::Step`), so with the JIT
+//! nothing is copied per step but the batch.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use ndarray::{ArrayD, IxDyn};
 
-use super::batches::{augment, batches, epoch_order};
+use super::batches::{augment, batches, epoch_order, gather};
 use super::checkpoint::{self, Position};
 use super::coded::Values;
 use super::data_block::Dataset;
-use super::engine::Tensors;
+use super::engine::{Outputs, Tensors};
 use super::metrics::{MetricValue, Running};
 use super::protocol::{Protocol, Validate, WHOLE_DATASET_METRICS};
 use super::schedule::{LrSchedule, Stopper, Verdict};
-use super::steps::{feed, metric_sums, ones, pred_target, scalar, unfeed, Steps};
+use super::steps::{feed, metric_sums, ones, pred_target, scalar, Steps};
 use super::RuntimeError;
+use crate::codegen::KernelReport;
 use crate::lower::{init_value, StepKind};
 
 /// One epoch's results.
@@ -57,6 +59,9 @@ pub trait Observer {
     /// running mean loss.
     fn batch(&mut self, epoch: usize, done: usize, total: usize, loss: f64);
     fn epoch(&mut self, record: &EpochRecord);
+    /// Once the train step for `batch` is compiled, before training:
+    /// its kernels (`None` for an engine without kernels).
+    fn compiled(&mut self, _batch: usize, _kernels: Option<&[KernelReport]>) {}
 }
 
 /// How to run, beyond what the program says.
@@ -141,7 +146,12 @@ pub fn train(
             },
         ),
     };
-    let weights = sample_weights(protocol, roles, train)?;
+    let feeder = Feeder {
+        weights: sample_weights(protocol, roles, train)?,
+        protocol,
+        roles,
+        data: train,
+    };
     let whole = protocol
         .metrics
         .iter()
@@ -149,50 +159,24 @@ pub fn train(
     let mut history = Vec::new();
     let mut best: Option<Tensors> = None;
     let mut stopped_after = None;
+    let metrics = steps.metrics().to_vec();
     for epoch in pos.epoch..epochs {
         let started = Instant::now();
         let lr = steps.base_lr * schedule.factor(epoch);
         let mut running = Running::default();
         let order = epoch_order(train.len, protocol.seed, epoch, protocol.shuffle);
         for rows in batches(&order, protocol.batch) {
-            let mut part = train.select(rows);
-            if let (Some(name), false) = (&roles.input, protocol.augment.is_empty()) {
-                if let Some(c) = part.columns.iter_mut().find(|c| &c.name == name) {
-                    let mut x = c.values.to_dense();
-                    augment(
-                        &mut x,
-                        &protocol.augment,
-                        protocol.seed,
-                        pos.step as u32 + 1,
-                    );
-                    c.values = Values::Dense(x);
-                }
-            }
-            let w = ArrayD::from_shape_vec(
-                IxDyn(&[rows.len()]),
-                rows.iter().map(|&r| weights[r]).collect(),
-            )
-            .unwrap_or_else(|_| ones(rows.len()));
             pos.step += 1;
-            let added = feed(&mut state, &part, &w, lr as f32, pos.step, protocol.seed);
-            let out = steps.run(StepKind::Train, rows.len(), &state);
-            unfeed(&mut state, &added);
-            let mut out = out?;
-            let sums = metric_sums(&out, "", steps.metrics());
+            let out = feeder.step(steps, rows, lr, pos.step, &mut state)?;
+            let sums = metric_sums(out, "", &metrics);
             let kept = if whole {
-                pred_target(&out, "pred")
+                pred_target(out, "pred")
             } else {
                 None
             };
-            running.add(rows.len(), scalar(&out, "loss"), &sums, kept);
-            for p in &steps.params {
-                if let Some(v) = out.remove(&format!("update:{}", p.name)) {
-                    state.insert(p.name.clone(), v);
-                }
-            }
+            running.add(rows.len(), scalar(out, "loss"), &sums, kept);
             observer.batch(epoch + 1, running.samples, train.len, running.mean_loss());
         }
-        let metrics = steps.metrics().to_vec();
         let names: Vec<String> = protocol
             .metrics
             .iter()
@@ -261,8 +245,50 @@ pub fn train(
     })
 }
 
+/// Feeds train steps with batches of one data set, as the epoch loop does.
+pub struct Feeder<'a> {
+    pub protocol: &'a Protocol,
+    pub roles: &'a Roles,
+    pub data: &'a Dataset,
+    /// Per-sample loss weights ([`sample_weights`]).
+    pub weights: Vec<f32>,
+}
+
+impl Feeder<'_> {
+    /// Runs train step number `step` (1-based) on the samples `rows`:
+    /// gathers them, augments the input, weighs them, and updates `state`.
+    pub fn step<'s>(
+        &self,
+        steps: &'s mut Steps,
+        rows: &[usize],
+        lr: f64,
+        step: u64,
+        state: &mut Tensors,
+    ) -> Result<&'s Outputs, RuntimeError> {
+        let protocol = self.protocol;
+        let mut part = gather(self.data, rows);
+        if let (Some(name), false) = (&self.roles.input, protocol.augment.is_empty()) {
+            if let Some(Values::Dense(x)) = part
+                .columns
+                .iter_mut()
+                .find(|c| &c.name == name)
+                .map(|c| &mut c.values)
+            {
+                augment(x, &protocol.augment, protocol.seed, step as u32);
+            }
+        }
+        let w = ArrayD::from_shape_vec(
+            IxDyn(&[rows.len()]),
+            rows.iter().map(|&r| self.weights[r]).collect(),
+        )
+        .unwrap_or_else(|_| ones(rows.len()));
+        let fed = feed(part, w, lr as f32, step, protocol.seed);
+        steps.run(StepKind::Train, rows.len(), state, &[&fed])
+    }
+}
+
 /// Per-sample loss weights: `class_weights[label]`, or all ones.
-fn sample_weights(
+pub fn sample_weights(
     protocol: &Protocol,
     roles: &Roles,
     data: &Dataset,

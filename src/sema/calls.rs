@@ -289,14 +289,25 @@ impl<'a> Checker<'a> {
             return Ty::Error;
         }
         let info = self.def_info(&def.name.name);
-        if ret_has_free_symbols(&def.ret, &env) {
-            self.bind_by_body(def, &mut env, bound, span);
+        let by_body = ret_has_free_symbols(&def.ret, &env);
+        if by_body {
+            self.bind_by_body(def, &mut env, bound.clone(), span);
         }
         let out = self.instantiate_ret(&def.ret, &env, def, span);
-        if !self.check_sizes(&out, def, span) {
+        if out == Ty::Error || !self.check_sizes(&out, def, span) {
             return Ty::Error;
         }
+        // A division in the body may be exact for some sizes only, so a body
+        // that divides is re-checked with this call's sizes.
+        if !by_body && !info.divisions.is_empty() {
+            let reported = self.diags.len();
+            self.bind_by_body(def, &mut env.clone(), bound, span);
+            if self.diags.len() > reported {
+                return Ty::Error;
+            }
+        }
         let lookup = |s: &str| env.dims.get(s).cloned().flatten();
+        Self::pass_on_divisions(&info.divisions, &lookup, sc);
         let params = info.params.as_ref().and_then(|c| c.subst(&lookup));
         let states = info.states.as_ref().and_then(|c| c.subst(&lookup));
         Scope::count(&mut sc.params, params.clone());
@@ -539,6 +550,27 @@ impl<'a> Checker<'a> {
                     .map(|t| self.instantiate_ret(t, env, def, span))
                     .collect(),
             ),
+        }
+    }
+
+    /// The body's divisions that this call leaves over symbols (a call
+    /// inside another definition) become the caller's, so that the calls
+    /// binding those symbols re-check the bodies (see [`Checker::call_def`]).
+    fn pass_on_divisions(
+        divisions: &[super::expr::Division],
+        lookup: &dyn Fn(&str) -> Option<Dim>,
+        sc: &mut Scope,
+    ) {
+        for d in divisions {
+            if let (Some(num), Some(den)) = (d.num.subst(lookup), d.den.subst(lookup)) {
+                if num.as_const().is_none() || den.as_const().is_none() {
+                    sc.divisions.push(super::expr::Division {
+                        num,
+                        den,
+                        span: d.span,
+                    });
+                }
+            }
         }
     }
 

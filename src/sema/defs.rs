@@ -49,6 +49,7 @@ impl<'a> Checker<'a> {
             params: sc.params,
             states: sc.state_count,
             rows: sc.rows.unwrap_or_default(),
+            divisions: sc.divisions,
         }
     }
 

@@ -38,6 +38,18 @@ pub struct Scope {
     pub state_count: Option<Dim>,
     /// A model's body records each call for the summary.
     pub rows: Option<Vec<Row>>,
+    /// Divisions of symbolic sizes, which each call must make exact.
+    pub divisions: Vec<Division>,
+}
+
+/// `num / den` over a definition's symbols, written at `span` in its body.
+/// The body is checked once with its symbols abstract, so whether the
+/// division is exact is known only at a call, once the symbols are bound.
+#[derive(Clone, Debug)]
+pub struct Division {
+    pub num: Dim,
+    pub den: Dim,
+    pub span: Span,
 }
 
 impl Scope {
@@ -50,6 +62,7 @@ impl Scope {
             params: Some(Dim::constant(0)),
             state_count: Some(Dim::constant(0)),
             rows: (ctx == Ctx::Model).then(Vec::new),
+            divisions: Vec::new(),
         }
     }
 
@@ -90,6 +103,15 @@ impl Checker<'_> {
             ExprKind::Binary(op, a, b) => {
                 let ta = self.expr(a, sc);
                 let tb = self.expr(b, sc);
+                if let (BinOp::Div, Ty::Int(Some(x)), Ty::Int(Some(y))) = (op, &ta, &tb) {
+                    if x.as_const().is_none() || y.as_const().is_none() {
+                        sc.divisions.push(Division {
+                            num: x.clone(),
+                            den: y.clone(),
+                            span: e.span,
+                        });
+                    }
+                }
                 self.binary(*op, (ta, a.span), (tb, b.span), e.span)
             }
             ExprKind::Call { callee, args, .. } => self.call(callee, args, e.span, sc),
@@ -644,7 +666,7 @@ fn static_binary(op: BinOp, a: &Ty, b: &Ty) -> Option<Ty> {
             })),
             Div => match x.as_ref().zip(y.as_ref()).map(|(x, y)| x.div(y)) {
                 Some(Ok(q)) => Ty::Int(Some(q)),
-                Some(Err(DivError::Remainder(..))) => Ty::Float(None),
+                Some(Err(DivError::Remainder(a, b))) => Ty::Float(Some(a as f64 / b as f64)),
                 _ => Ty::Int(None),
             },
             Rem | Pow => Ty::Int(None),

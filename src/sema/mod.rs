@@ -126,6 +126,8 @@ pub(crate) struct DefInfo {
     pub states: Option<Dim>,
     /// For models: each call in the body, in order.
     pub rows: Vec<Row>,
+    /// Divisions in the body that each call must make exact.
+    pub divisions: Vec<expr::Division>,
 }
 
 /// A checked data block: each field's declared type.

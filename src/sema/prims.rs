@@ -235,6 +235,19 @@ impl Checker<'_> {
     fn int_arg(&mut self, t: &Ty, span: Span, what: &str) -> Option<Option<Dim>> {
         match t {
             Ty::Int(d) => Some(d.clone()),
+            Ty::Float(Some(v)) if v.fract() != 0.0 => {
+                let v = format!("{v:.4}").trim_end_matches('0').to_string();
+                self.report(
+                    Diagnostic::error(
+                        "shape::division",
+                        format!("{what} must be whole numbers, but one is {v}"),
+                        span,
+                    )
+                    .with_label(format!("a division here leaves a remainder: {v}"))
+                    .with_help("a size divided by a size must divide exactly: choose sizes that divide, or round with `floor(a / b)`"),
+                );
+                None
+            }
             t => {
                 self.report(kind_error(&format!("{what} must be an int"), t, span));
                 None
