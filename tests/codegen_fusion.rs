@@ -52,6 +52,34 @@ fn dense_bias_relu_is_one_kernel_with_an_epilogue() {
 }
 
 #[test]
+fn a_kept_pre_activation_and_its_relu_share_the_contraction_kernel() {
+    // conv + bias is stored (a reduction reads it too); relu joins the
+    // same kernel as a second epilogue with its own buffer, and the two
+    // loops merge into one pass.
+    let mut g = Graph::new();
+    let x = input(&mut g, "x", &[2, 1, 6, 6]);
+    let w = input(&mut g, "w", &[3, 1, 3, 3]);
+    let b = input(&mut g, "b", &[1, 3, 1, 1]);
+    let y = g.add(Op::Conv2d { stride: 1, pad: 0 }, &[x, w]).unwrap();
+    let bb = g.broadcast(b, &[2, 3, 4, 4]).unwrap();
+    let pre = g.add2(y, bb).unwrap();
+    let z = g.zeros_like(pre).unwrap();
+    let act = g.binary(BinaryOp::Max, pre, z).unwrap();
+    let total = g.sum_all(pre).unwrap();
+    g.output("act", act);
+    g.output("total", total);
+    let f = fuse(&g);
+    let report = explain(&g, &f);
+    assert_eq!(
+        kinds(&g)[0],
+        [KernelKind::Library, KernelKind::Loop, KernelKind::Loop],
+        "{}",
+        explain_text(&report)
+    );
+    assert_eq!(report[0].loops, 1, "{}", explain_text(&report));
+}
+
+#[test]
 fn softmax_is_two_reductions_and_one_loop() {
     // max, then sum(exp(x - max)) with the exp inlined, then the division
     // recomputing exp(x - max) in its loop.
@@ -96,6 +124,10 @@ fn mlp_train_step_kernels() {
     // One optimizer kernel updates all 4 parameters and 4 velocities.
     let last = f.kernels.last().expect("kernels");
     assert_eq!(last.parts.len(), 8, "{}", last.label);
+    // ...in one pass per parameter: each velocity and its parameter are
+    // stored by one multi-output loop.
+    let opt = report.last().expect("report");
+    assert_eq!(opt.loops, 4, "{}", explain_text(&report));
     // Both forward dense layers fuse their bias (and relu) into the matmul.
     let epilogues = f
         .kernels
@@ -109,6 +141,8 @@ fn mlp_train_step_kernels() {
         .filter(|n| matches!(n.op, Op::MatMul { .. }))
         .count();
     assert_eq!(matmuls, 5);
-    // 151 nodes become 30 kernels (printed above).
-    assert_eq!(f.kernels.len(), 30, "{}", explain_text(&report));
+    // 151 nodes become 29 kernels (printed above): the first layer's relu
+    // joins its matmul + bias kernel, in the same pass.
+    assert_eq!(report[0].loops, 1, "{}", explain_text(&report));
+    assert_eq!(f.kernels.len(), 29, "{}", explain_text(&report));
 }

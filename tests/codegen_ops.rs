@@ -316,6 +316,31 @@ fn pooling_and_gradients() {
     }
 }
 
+/// 2×2 max pooling (the vectorised path) on values with many ties and a
+/// NaN-free relu-like floor, at widths with full and partial vectors, odd
+/// heights and widths: the first maximum in row-major order must get the
+/// gradient, as in the reference.
+#[test]
+fn max_pooling_ties_and_tails() {
+    for (h, w) in [(6, 7), (9, 37), (4, 16), (5, 2)] {
+        let mut g = Graph::new();
+        let x = input(&mut g, "x", &[2, 3, h, w]);
+        let s = g.scale(x, 2.0).unwrap();
+        let f = g.unary(UnaryOp::Floor, s).unwrap();
+        let zero = g.full(0.0, &[2, 3, h, w]).unwrap();
+        let t = g.binary(BinaryOp::Max, f, zero).unwrap();
+        let mp = g.add(Op::MaxPool2d { size: 2, stride: 2 }, &[t]).unwrap();
+        g.output("max", mp);
+        let shape = g.shape(mp).to_vec();
+        let dy = input(&mut g, "dy", &shape);
+        let mg = g
+            .add(Op::MaxPool2dGrad { size: 2, stride: 2 }, &[t, dy])
+            .unwrap();
+        g.output("max_grad", mg);
+        check(&format!("maxpool ties {h}x{w}"), &g, 1, 0.0);
+    }
+}
+
 #[test]
 fn one_hot_gather_scatter() {
     let mut g = Graph::new();

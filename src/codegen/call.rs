@@ -170,6 +170,7 @@ fn copy_spec(src: NodeId, shape: &[usize], dtype: DType, out: NodeId, out_flat: 
         out_flat,
         dtype,
         combine: Combine::Store,
+        also: Vec::new(),
     }
 }
 

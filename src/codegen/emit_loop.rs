@@ -70,6 +70,8 @@ struct Nest<'s> {
     spec: &'s LoopSpec,
     bases: Vec<Option<Value>>,
     out_base: Value,
+    /// The buffers of `spec.also`, in order.
+    also_bases: Vec<Value>,
 }
 
 /// Emits the whole loop nest of `spec` (collapsed by the caller).
@@ -83,10 +85,12 @@ pub fn emit(b: &mut FunctionBuilder, fr: &Frame, spec: &LoopSpec) {
         })
         .collect();
     let out_base = fr.buffer(b, spec.out);
+    let also_bases = spec.also.iter().map(|&(_, o)| fr.buffer(b, o)).collect();
     let nest = Nest {
         spec,
         bases,
         out_base,
+        also_bases,
     };
     if spec.combine != Combine::Store {
         let init = if spec.combine == Combine::Sum {
@@ -198,8 +202,8 @@ impl Nest<'_> {
             for (w, start, end, step) in [(4, 0, vec_end, 4), (1, vec_end, n, 1)] {
                 counted(b, start, end, step, |b, i| {
                     let offs = advance(b, offsets, &strides, i);
-                    let v = self.body(b, Lanes::new(w), &offs, i);
-                    self.update_out(b, Lanes::new(w), &offs, v);
+                    let vals = self.body(b, Lanes::new(w), &offs, i);
+                    self.update_out(b, Lanes::new(w), &offs, &vals);
                 });
             }
             return;
@@ -257,7 +261,7 @@ impl Nest<'_> {
         b.ins().brif(more, block, &[], exit, &[acc.into()]);
         b.switch_to_block(block);
         let offs = advance(b, offsets, strides, i);
-        let v = self.body(b, l, &offs, i);
+        let v = self.body(b, l, &offs, i)[self.spec.root];
         let acc2 = combine(b, l, self.spec.combine, acc, v);
         let next = b.ins().iadd_imm_s(i, step);
         b.ins().jump(header, &[next.into(), acc2.into()]);
@@ -268,16 +272,21 @@ impl Nest<'_> {
     fn scalar_point(&self, b: &mut FunctionBuilder, offsets: &[Value]) {
         let l = Lanes::new(1);
         let zero = b.ins().iconst(types::I64, 0);
-        let v = self.body(b, l, offsets, zero);
-        self.update_out(b, l, offsets, v);
+        let vals = self.body(b, l, offsets, zero);
+        self.update_out(b, l, offsets, &vals);
     }
 
-    fn update_out(&self, b: &mut FunctionBuilder, l: Lanes, offs: &[Value], v: Value) {
+    fn update_out(&self, b: &mut FunctionBuilder, l: Lanes, offs: &[Value], vals: &[Value]) {
         let out_off = *offs.last().expect("output access");
+        let v = vals[self.spec.root];
         match self.spec.combine {
             Combine::Store => {
                 let addr = elem_addr(b, self.out_base, out_off);
                 b.ins().store(MemFlagsData::trusted(), v, addr, 0);
+                for (&(e, _), &base) in self.spec.also.iter().zip(&self.also_bases) {
+                    let addr = elem_addr(b, base, out_off);
+                    b.ins().store(MemFlagsData::trusted(), vals[e], addr, 0);
+                }
             }
             Combine::Sum | Combine::Max => self.combine_into(b, l, out_off, v),
         }
@@ -290,9 +299,10 @@ impl Nest<'_> {
         b.ins().store(MemFlagsData::trusted(), new, addr, 0);
     }
 
-    /// The body's value at the point whose access offsets are `offs`;
-    /// `i` is the innermost index (for index nodes in vector mode).
-    fn body(&self, b: &mut FunctionBuilder, l: Lanes, offs: &[Value], _i: Value) -> Value {
+    /// The values of the body's nodes at the point whose access offsets
+    /// are `offs`; `i` is the innermost index (for index nodes in vector
+    /// mode).
+    fn body(&self, b: &mut FunctionBuilder, l: Lanes, offs: &[Value], _i: Value) -> Vec<Value> {
         let mut vals: Vec<Value> = Vec::with_capacity(self.spec.nodes.len());
         let mut k = 0;
         let inner = self.rank().saturating_sub(1);
@@ -331,10 +341,11 @@ impl Nest<'_> {
                 }
                 ENode::F32ToI32(x) => b.ins().fcvt_to_sint_sat(l.i, vals[*x]),
                 ENode::I32ToF32(x) => b.ins().fcvt_from_sint(l.f, vals[*x]),
+                ENode::Same(x) => vals[*x],
             };
             vals.push(v);
         }
-        vals[self.spec.root]
+        vals
     }
 }
 
@@ -465,7 +476,7 @@ fn binary(
         BinaryOp::Sub => b.ins().fsub(x, y),
         BinaryOp::Mul => b.ins().fmul(x, y),
         BinaryOp::Div => b.ins().fdiv(x, y),
-        BinaryOp::Pow => pow(b, l, x, y, y_const),
+        BinaryOp::Pow => l.pow(b, x, y, y_const),
         BinaryOp::Max => l.fsel(b, FloatCC::GreaterThanOrEqual, x, y, x, y),
         BinaryOp::Min => l.fsel(b, FloatCC::LessThanOrEqual, x, y, x, y),
         BinaryOp::Rem => {
@@ -481,36 +492,4 @@ fn binary(
         BinaryOp::Eq => cmp(b, FloatCC::Equal),
         BinaryOp::Ne => cmp(b, FloatCC::NotEqual),
     }
-}
-
-/// `x^y`: small constant exponents by multiplication, otherwise
-/// `e^(y ln|x|)` with the sign and special cases of `powf`.
-fn pow(b: &mut FunctionBuilder, l: Lanes, x: Value, y: Value, y_const: Option<f32>) -> Value {
-    match y_const {
-        Some(1.0) => return x,
-        Some(2.0) => return b.ins().fmul(x, x),
-        Some(3.0) => {
-            let x2 = b.ins().fmul(x, x);
-            return b.ins().fmul(x2, x);
-        }
-        _ => {}
-    }
-    let ax = b.ins().fabs(x);
-    let lg = l.log(b, ax);
-    let t = b.ins().fmul(y, lg);
-    let r = l.exp(b, t);
-    let fy = b.ins().floor(y);
-    let is_int = b.ins().fcmp(FloatCC::Equal, fy, y);
-    let half = l.fc(b, 0.5);
-    let hy = b.ins().fmul(y, half);
-    let fhy = b.ins().floor(hy);
-    let even = b.ins().fcmp(FloatCC::Equal, fhy, hy);
-    let neg_r = b.ins().fneg(r);
-    let odd_r = l.pick(b, even, r, neg_r);
-    let nan = l.fc(b, f32::NAN);
-    let neg_val = l.pick(b, is_int, odd_r, nan);
-    let zero = l.fc(b, 0.0);
-    let r = l.fsel(b, FloatCC::LessThan, x, zero, neg_val, r);
-    let one = l.fc(b, 1.0);
-    l.fsel(b, FloatCC::Equal, y, zero, one, r)
 }

@@ -4,12 +4,16 @@
 //! FLOPs count one per element per arithmetic op (a transcendental counts
 //! as one), `2·m·n·k` per matmul and `2·B·F·OH·OW·C·KH·KW` per convolution
 //! or convolution gradient. Bytes count each stored buffer a kernel reads
-//! or writes once (inlined values cost nothing).
+//! or writes once (inlined values cost nothing). Loops count the loop
+//! nests the kernel runs (elementwise parts merged as in `merge`; pad and
+//! concat count one per copy, a pad's zero fill not counted).
 
 use std::fmt::Write;
 
+use super::call::movement;
+use super::merge::{pieces, Piece};
 use crate::ir::{Graph, NodeId, Op};
-use crate::passes::fuse::{Fusion, Role};
+use crate::passes::fuse::{Fusion, KernelKind, Role};
 
 /// One kernel of the report.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,6 +23,9 @@ pub struct KernelReport {
     pub ops: Vec<String>,
     pub flops: u64,
     pub bytes: u64,
+    /// Loop nests (passes over memory) after merging elementwise parts
+    /// into multi-output loops; library calls are not counted.
+    pub loops: usize,
 }
 
 fn numel(s: &[usize]) -> u64 {
@@ -97,11 +104,23 @@ pub fn explain(g: &Graph, f: &Fusion) -> Vec<KernelReport> {
             bufs.sort_unstable();
             bufs.dedup();
             let bytes = bufs.iter().map(|b| numel(g.shape(*b)) * 4).sum();
+            let loops = pieces(g, f, k)
+                .iter()
+                .map(|p| match p {
+                    Piece::Loop(_) => 1,
+                    Piece::Part(_, part) => match part.kind {
+                        KernelKind::Reduce => 1,
+                        KernelKind::Movement => movement(g, f, part.root).len(),
+                        KernelKind::Loop | KernelKind::Library => 0,
+                    },
+                })
+                .sum();
             KernelReport {
                 label: k.label.clone(),
                 ops,
                 flops: fl,
                 bytes,
+                loops,
             }
         })
         .collect()
@@ -113,10 +132,11 @@ pub fn explain_text(reports: &[KernelReport]) -> String {
     for (i, r) in reports.iter().enumerate() {
         let _ = writeln!(
             s,
-            "k{i:<3} {:<28} {:>12} flop {:>11} B  [{}]",
+            "k{i:<3} {:<28} {:>12} flop {:>11} B {:>3} loops  [{}]",
             r.label,
             r.flops,
             r.bytes,
+            r.loops,
             r.ops.join(" ")
         );
     }

@@ -81,6 +81,8 @@ pub enum ENode {
     Select(E, E, E, DType),
     F32ToI32(E),
     I32ToF32(E),
+    /// The value of an earlier node (a multi-output loop's stored value).
+    Same(E),
 }
 
 /// How a loop stores its value.
@@ -102,6 +104,9 @@ pub struct LoopSpec {
     pub out_len: usize,
     pub dtype: DType,
     pub combine: Combine,
+    /// Further values stored at `out_flat` of other buffers in the same
+    /// iteration (a multi-output loop, see `merge`); `Store` loops only.
+    pub also: Vec<(E, NodeId)>,
 }
 
 struct Builder<'a> {
@@ -168,6 +173,7 @@ pub fn loop_spec(g: &Graph, f: &Fusion, root: NodeId) -> LoopSpec {
         out_len: node.shape.iter().product(),
         dtype: node.dtype,
         combine,
+        also: Vec::new(),
     }
 }
 

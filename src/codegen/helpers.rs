@@ -1,7 +1,7 @@
 //! Rust routines the JIT code calls once per buffer (never per element):
-//! matmul through our `sgemm` (AVX-512 micro-kernels, runtime dispatch),
-//! convolution and its gradients as im2col + sgemm, pooling, argmax,
-//! gather/scatter and the random ops (Philox, exactly as the reference).
+//! matmul through our `sgemm` (AVX-512 micro-kernels, runtime dispatch)
+//! and convolution and its gradients as im2col + sgemm. Pooling is in
+//! `pool`, argmax, gather/scatter and the random ops in `misc`.
 //!
 //! Every routine has the signature [`Helper`]: four buffer pointers (unused
 //! ones are null) and a pointer to an `i64` geometry array owned by the
@@ -12,20 +12,19 @@
 use std::slice;
 
 use super::sgemm::{self, Mat};
-use crate::ir::rng;
 
 /// `fn(p0, p1, p2, p3, geometry)`.
 pub type Helper = unsafe extern "C" fn(*mut u8, *mut u8, *mut u8, *mut u8, *const i64);
 
-unsafe fn geom<'a>(g: *const i64, n: usize) -> &'a [usize] {
+pub(super) unsafe fn geom<'a>(g: *const i64, n: usize) -> &'a [usize] {
     slice::from_raw_parts(g.cast::<usize>(), n)
 }
 
-unsafe fn f32s<'a>(p: *mut u8, n: usize) -> &'a mut [f32] {
+pub(super) unsafe fn f32s<'a>(p: *mut u8, n: usize) -> &'a mut [f32] {
     slice::from_raw_parts_mut(p.cast::<f32>(), n)
 }
 
-unsafe fn i32s<'a>(p: *mut u8, n: usize) -> &'a [i32] {
+pub(super) unsafe fn i32s<'a>(p: *mut u8, n: usize) -> &'a [i32] {
     slice::from_raw_parts(p.cast::<i32>().cast_const(), n)
 }
 
@@ -195,220 +194,5 @@ pub unsafe extern "C" fn conv2d_grad_weight(
     }
     if cv.b == 0 {
         f32s(dw, cv.f * ckk).fill(0.0);
-    }
-}
-
-/// Pooling geometry `[B*C, H, W, size, stride, OH, OW]`.
-#[derive(Clone, Copy)]
-struct Pool {
-    planes: usize,
-    h: usize,
-    w: usize,
-    size: usize,
-    stride: usize,
-    oh: usize,
-    ow: usize,
-}
-
-impl Pool {
-    unsafe fn read(g: *const i64) -> Pool {
-        let v = geom(g, 7);
-        Pool {
-            planes: v[0],
-            h: v[1],
-            w: v[2],
-            size: v[3],
-            stride: v[4],
-            oh: v[5],
-            ow: v[6],
-        }
-    }
-
-    fn sizes(self) -> (usize, usize) {
-        (
-            self.planes * self.h * self.w,
-            self.planes * self.oh * self.ow,
-        )
-    }
-
-    /// Calls `visit(y_index, x index of the window's top-left element)`.
-    fn windows(self, mut visit: impl FnMut(usize, usize)) {
-        for p in 0..self.planes {
-            for i in 0..self.oh {
-                for j in 0..self.ow {
-                    let base = p * self.h * self.w + i * self.stride * self.w + j * self.stride;
-                    visit((p * self.oh + i) * self.ow + j, base);
-                }
-            }
-        }
-    }
-
-    /// The first maximal index of the window at `base`, in row-major
-    /// order (the reference's tie rule).
-    fn first_max(self, x: &[f32], base: usize) -> usize {
-        let (mut best, mut best_v) = (base, x[base]);
-        for a in 0..self.size {
-            let row = base + a * self.w;
-            for (k, &v) in x[row..row + self.size].iter().enumerate() {
-                // Branch-free select: window values are unpredictable.
-                let better = v > best_v;
-                best = if better { row + k } else { best };
-                best_v = if better { v } else { best_v };
-            }
-        }
-        best
-    }
-
-    fn window_sum(self, x: &[f32], base: usize) -> f32 {
-        let mut acc = 0.0;
-        for a in 0..self.size {
-            let row = base + a * self.w;
-            acc += x[row..row + self.size].iter().sum::<f32>();
-        }
-        acc
-    }
-}
-
-pub unsafe extern "C" fn maxpool2d(x: *mut u8, y: *mut u8, _: *mut u8, _: *mut u8, g: *const i64) {
-    let pl = Pool::read(g);
-    let (nx, ny) = pl.sizes();
-    let (x, y) = (f32s(x, nx), f32s(y, ny));
-    pl.windows(|yi, base| y[yi] = x[pl.first_max(x, base)]);
-}
-
-pub unsafe extern "C" fn maxpool2d_grad(
-    x: *mut u8,
-    dy: *mut u8,
-    dx: *mut u8,
-    _: *mut u8,
-    g: *const i64,
-) {
-    let pl = Pool::read(g);
-    let (nx, ny) = pl.sizes();
-    let (x, dy, dx) = (f32s(x, nx), f32s(dy, ny), f32s(dx, nx));
-    dx.fill(0.0);
-    pl.windows(|yi, base| dx[pl.first_max(x, base)] += dy[yi]);
-}
-
-pub unsafe extern "C" fn avgpool2d(x: *mut u8, y: *mut u8, _: *mut u8, _: *mut u8, g: *const i64) {
-    let pl = Pool::read(g);
-    let (nx, ny) = pl.sizes();
-    let inv = 1.0 / (pl.size * pl.size) as f32;
-    let (x, y) = (f32s(x, nx), f32s(y, ny));
-    pl.windows(|yi, base| y[yi] = pl.window_sum(x, base) * inv);
-}
-
-pub unsafe extern "C" fn avgpool2d_grad(
-    dy: *mut u8,
-    dx: *mut u8,
-    _: *mut u8,
-    _: *mut u8,
-    g: *const i64,
-) {
-    let pl = Pool::read(g);
-    let (nx, ny) = pl.sizes();
-    let inv = 1.0 / (pl.size * pl.size) as f32;
-    let (dy, dx) = (f32s(dy, ny), f32s(dx, nx));
-    dx.fill(0.0);
-    pl.windows(|yi, base| {
-        let v = dy[yi] * inv;
-        for a in 0..pl.size {
-            let row = base + a * pl.w;
-            for d in &mut dx[row..row + pl.size] {
-                *d += v;
-            }
-        }
-    });
-}
-
-/// Geometry `[outer, len, inner]`: `x: [outer, len, inner]` -> `i32[outer, inner]`.
-pub unsafe extern "C" fn argmax(x: *mut u8, out: *mut u8, _: *mut u8, _: *mut u8, g: *const i64) {
-    let &[outer, len, inner] = geom(g, 3) else {
-        return;
-    };
-    let x = f32s(x, outer * len * inner);
-    let out = slice::from_raw_parts_mut(out.cast::<i32>(), outer * inner);
-    for o in 0..outer {
-        for i in 0..inner {
-            let at = |k: usize| x[(o * len + k) * inner + i];
-            let mut best = 0;
-            for k in 1..len {
-                if at(k) > at(best) {
-                    best = k;
-                }
-            }
-            out[o * inner + i] = best as i32;
-        }
-    }
-}
-
-/// Geometry `[V, D, ids]`: rows of `table` by id, zeros when out of range.
-pub unsafe extern "C" fn gather(t: *mut u8, ids: *mut u8, out: *mut u8, _: *mut u8, g: *const i64) {
-    let &[v, d, n] = geom(g, 3) else {
-        return;
-    };
-    let (t, ids, out) = (f32s(t, v * d), i32s(ids, n), f32s(out, n * d));
-    for (row, &id) in out.chunks_exact_mut(d.max(1)).zip(ids) {
-        match usize::try_from(id).ok().filter(|&i| i < v) {
-            Some(i) => row.copy_from_slice(&t[i * d..(i + 1) * d]),
-            None => row.fill(0.0),
-        }
-    }
-}
-
-/// Geometry `[rows, D, ids]`: `out[id] += upd[k]`, out-of-range ids dropped.
-pub unsafe extern "C" fn scatter_add(
-    ids: *mut u8,
-    upd: *mut u8,
-    out: *mut u8,
-    _: *mut u8,
-    g: *const i64,
-) {
-    let &[rows, d, n] = geom(g, 3) else {
-        return;
-    };
-    let (ids, upd, out) = (i32s(ids, n), f32s(upd, n * d), f32s(out, rows * d));
-    out.fill(0.0);
-    for (k, &id) in ids.iter().enumerate() {
-        if let Some(i) = usize::try_from(id).ok().filter(|&i| i < rows) {
-            for j in 0..d {
-                out[i * d + j] += upd[k * d + j];
-            }
-        }
-    }
-}
-
-/// Geometry `[n, stream, p as f32 bits]`.
-pub unsafe extern "C" fn bernoulli(
-    seed: *mut u8,
-    step: *mut u8,
-    out: *mut u8,
-    _: *mut u8,
-    g: *const i64,
-) {
-    let &[n, stream, p] = geom(g, 3) else {
-        return;
-    };
-    let (seed, step) = (*seed.cast::<u32>(), *step.cast::<u32>());
-    let p = f32::from_bits(p as u32);
-    for (i, o) in f32s(out, n).iter_mut().enumerate() {
-        *o = rng::bernoulli(seed, step, stream as u32, i, p);
-    }
-}
-
-/// Geometry `[n, stream]`.
-pub unsafe extern "C" fn normal(
-    seed: *mut u8,
-    step: *mut u8,
-    out: *mut u8,
-    _: *mut u8,
-    g: *const i64,
-) {
-    let &[n, stream] = geom(g, 2) else {
-        return;
-    };
-    let (seed, step) = (*seed.cast::<u32>(), *step.cast::<u32>());
-    for (i, o) in f32s(out, n).iter_mut().enumerate() {
-        *o = rng::normal(seed, step, stream as u32, i);
     }
 }

@@ -14,6 +14,7 @@ use cranelift_module::{DataDescription, FuncId, Linkage, Module};
 use super::call::{call, movement};
 use super::emit_loop::{collapse, emit, fill};
 use super::expr::loop_spec;
+use super::merge::{pieces, Piece};
 use super::{CodegenError, Frame, Place};
 use crate::ir::{Graph, NodeId, Op};
 use crate::passes::fuse::{Fusion, Kernel, KernelKind};
@@ -34,20 +35,21 @@ pub struct Unit<'a> {
 /// The names of the imported routines, with their addresses for the JIT.
 pub fn helper_symbols() -> Vec<(&'static str, *const u8)> {
     use super::helpers as h;
+    use super::{misc, pool};
     let list: [(&'static str, h::Helper); 13] = [
         ("dlc_matmul", h::matmul),
         ("dlc_conv2d", h::conv2d),
         ("dlc_conv2d_grad_input", h::conv2d_grad_input),
         ("dlc_conv2d_grad_weight", h::conv2d_grad_weight),
-        ("dlc_maxpool2d", h::maxpool2d),
-        ("dlc_maxpool2d_grad", h::maxpool2d_grad),
-        ("dlc_avgpool2d", h::avgpool2d),
-        ("dlc_avgpool2d_grad", h::avgpool2d_grad),
-        ("dlc_argmax", h::argmax),
-        ("dlc_gather", h::gather),
-        ("dlc_scatter_add", h::scatter_add),
-        ("dlc_bernoulli", h::bernoulli),
-        ("dlc_normal", h::normal),
+        ("dlc_maxpool2d", pool::maxpool2d),
+        ("dlc_maxpool2d_grad", pool::maxpool2d_grad),
+        ("dlc_avgpool2d", pool::avgpool2d),
+        ("dlc_avgpool2d_grad", pool::avgpool2d_grad),
+        ("dlc_argmax", misc::argmax),
+        ("dlc_gather", misc::gather),
+        ("dlc_scatter_add", misc::scatter_add),
+        ("dlc_bernoulli", misc::bernoulli),
+        ("dlc_normal", misc::normal),
     ];
     list.iter().map(|&(n, f)| (n, f as *const u8)).collect()
 }
@@ -109,7 +111,14 @@ fn kernel_body<M: Module>(
     kernel: &Kernel,
 ) -> Result<(), CodegenError> {
     let g = unit.g;
-    for (p, part) in kernel.parts.iter().enumerate() {
+    for piece in pieces(g, unit.fusion, kernel) {
+        let (p, part) = match piece {
+            Piece::Loop(spec) => {
+                emit(b, fr, &spec);
+                continue;
+            }
+            Piece::Part(p, part) => (p, part),
+        };
         match part.kind {
             KernelKind::Loop | KernelKind::Reduce => {
                 let mut spec = loop_spec(g, unit.fusion, part.root);

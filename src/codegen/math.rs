@@ -111,6 +111,39 @@ impl Lanes {
         acc
     }
 
+    /// `x^y`: small constant exponents by multiplication, otherwise
+    /// `e^(y ln|x|)` with the sign and special cases of `powf`.
+    pub fn pow(self, b: &mut FunctionBuilder, x: Value, y: Value, y_const: Option<f32>) -> Value {
+        let l = self;
+        match y_const {
+            Some(1.0) => return x,
+            Some(2.0) => return b.ins().fmul(x, x),
+            Some(3.0) => {
+                let x2 = b.ins().fmul(x, x);
+                return b.ins().fmul(x2, x);
+            }
+            _ => {}
+        }
+        let ax = b.ins().fabs(x);
+        let lg = l.log(b, ax);
+        let t = b.ins().fmul(y, lg);
+        let r = l.exp(b, t);
+        let fy = b.ins().floor(y);
+        let is_int = b.ins().fcmp(FloatCC::Equal, fy, y);
+        let half = l.fc(b, 0.5);
+        let hy = b.ins().fmul(y, half);
+        let fhy = b.ins().floor(hy);
+        let even = b.ins().fcmp(FloatCC::Equal, fhy, hy);
+        let neg_r = b.ins().fneg(r);
+        let odd_r = l.pick(b, even, r, neg_r);
+        let nan = l.fc(b, f32::NAN);
+        let neg_val = l.pick(b, is_int, odd_r, nan);
+        let zero = l.fc(b, 0.0);
+        let r = l.fsel(b, FloatCC::LessThan, x, zero, neg_val, r);
+        let one = l.fc(b, 1.0);
+        l.fsel(b, FloatCC::Equal, y, zero, one, r)
+    }
+
     /// `e^x`: `x = n ln2 + r`, `|r| <= ln2 / 2`, `e^r` by a degree-7
     /// polynomial, `2^n` built in the exponent bits.
     pub fn exp(self, b: &mut FunctionBuilder, x: Value) -> Value {

@@ -7,10 +7,12 @@
 //! kernels in order and never allocates.
 //!
 //! Files: `expr` (loop specs: expression DAGs over affine loads),
-//! `emit_loop` (loop nests, `f32x4` + FMA), `math` (vector exp/log/tanh/
-//! sigmoid/sin/cos), `call` + `helpers` (matmul via `sgemm`, our blocked
-//! AVX-512/AVX2 GEMM, conv via im2col + sgemm, pooling, gather/scatter, argmax, random ops in Rust,
-//! called once per buffer), `lower`, `engine` (layout and run), `explain`.
+//! `emit_loop` (loop nests, `f32x4` + FMA), `merge` (multi-output loops),
+//! `math` (vector exp/log/tanh/sigmoid/sin/cos), `call` + `helpers` (matmul
+//! via `sgemm`, our blocked AVX-512/AVX2 GEMM; conv via im2col + sgemm) +
+//! `pool` (pooling) + `misc` (gather/scatter, argmax, random ops): Rust
+//! routines called once per buffer; `lower`, `engine` (layout and run),
+//! `explain`.
 
 mod call;
 mod emit_loop;
@@ -20,6 +22,11 @@ mod expr;
 mod helpers;
 mod lower;
 pub mod math;
+mod merge;
+mod misc;
+mod pool;
+#[cfg(target_arch = "x86_64")]
+mod pool_avx512;
 pub mod sgemm;
 
 use cranelift_codegen::ir::Value;

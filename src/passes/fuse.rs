@@ -18,6 +18,9 @@
 //! matmul or convolution, read nowhere else, becomes that contraction's
 //! *epilogue*: it runs right after the library call, in place in the
 //! contraction's buffer (bias + activation fused into the matmul kernel).
+//! A further loop reading that epilogue's result elementwise (an
+//! activation stored apart from the pre-activation the gradient needs)
+//! joins the same kernel with its own buffer.
 //! Finally the kernels computing the optimizer updates (`update:*` outputs
 //! that are plain loops) are grouped into one kernel.
 
@@ -299,7 +302,10 @@ fn epilogues(
                 buffer_of[part.root.index()] = buffer_of[groups[k][0].root.index()];
                 groups[k].push(part);
             }
-            _ => groups.push(vec![part]),
+            _ => match second_epilogue(g, roles, &groups, &part) {
+                Some(k) => groups[k].push(part),
+                None => groups.push(vec![part]),
+            },
         }
     }
     groups
@@ -324,6 +330,27 @@ fn epilogue_host(
     })?;
     let all_earlier = leaves.iter().all(|(l, _)| *l <= host.0);
     all_earlier.then_some(host.0)
+}
+
+/// The epilogue group whose in-place result a loop part reads elementwise
+/// (and otherwise only values computed before the contraction): the part joins that kernel, storing its own buffer
+/// (`relu` after `conv2d + bias` when the biased value is also kept for
+/// the gradient), so codegen can merge both into one pass.
+fn second_epilogue(g: &Graph, roles: &[Role], groups: &[Vec<Part>], part: &Part) -> Option<usize> {
+    if part.kind != KernelKind::Loop || g.node(part.root).dtype != DType::F32 {
+        return None;
+    }
+    let leaves = loop_leaves(g, roles, part);
+    let k = groups.iter().position(|gr| {
+        let (first, last) = (&gr[0], &gr[gr.len() - 1]);
+        gr.len() >= 2
+            && matches!(g.node(first.root).op, Op::MatMul { .. } | Op::Conv2d { .. })
+            && leaves.iter().any(|&(l, ident)| ident && l == last.root)
+            && leaves
+                .iter()
+                .all(|&(l, _)| l <= first.root || gr.iter().any(|p| p.root == l))
+    })?;
+    Some(k)
 }
 
 /// Names each group, and merges the plain loops producing `update:*`

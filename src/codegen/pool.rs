@@ -1,0 +1,160 @@
+//! Pooling routines the JIT code calls once per buffer: max and average
+//! pooling and their gradients over `[B*C, H, W]` planes. Max pooling keeps
+//! the reference's tie rule (the first maximal element of a window, in
+//! row-major order, gets the gradient). Max pooling with 2×2 windows and
+//! stride 2 runs the AVX-512 routines of `pool_avx512` when the host has
+//! AVX-512F; other windows and hosts run the scalar loops here.
+
+use super::helpers::{f32s, geom};
+
+/// Pooling geometry `[B*C, H, W, size, stride, OH, OW]`.
+#[derive(Clone, Copy)]
+struct Pool {
+    planes: usize,
+    h: usize,
+    w: usize,
+    size: usize,
+    stride: usize,
+    oh: usize,
+    ow: usize,
+}
+
+impl Pool {
+    unsafe fn read(g: *const i64) -> Pool {
+        let v = geom(g, 7);
+        Pool {
+            planes: v[0],
+            h: v[1],
+            w: v[2],
+            size: v[3],
+            stride: v[4],
+            oh: v[5],
+            ow: v[6],
+        }
+    }
+
+    /// The geometry for the AVX-512 path, when it applies on this host.
+    #[cfg(target_arch = "x86_64")]
+    fn fast(self) -> Option<super::pool_avx512::Planes> {
+        let (h, w, oh, ow) = (self.h, self.w, self.oh, self.ow);
+        let two = self.size == 2 && self.stride == 2 && 2 * oh <= h && 2 * ow <= w;
+        (two && std::arch::is_x86_feature_detected!("avx512f")).then_some(
+            super::pool_avx512::Planes {
+                planes: self.planes,
+                h,
+                w,
+                oh,
+                ow,
+            },
+        )
+    }
+
+    fn sizes(self) -> (usize, usize) {
+        (
+            self.planes * self.h * self.w,
+            self.planes * self.oh * self.ow,
+        )
+    }
+
+    /// Calls `visit(y_index, x index of the window's top-left element)`.
+    fn windows(self, mut visit: impl FnMut(usize, usize)) {
+        for p in 0..self.planes {
+            for i in 0..self.oh {
+                for j in 0..self.ow {
+                    let base = p * self.h * self.w + i * self.stride * self.w + j * self.stride;
+                    visit((p * self.oh + i) * self.ow + j, base);
+                }
+            }
+        }
+    }
+
+    /// The first maximal index of the window at `base`, in row-major
+    /// order (the reference's tie rule).
+    fn first_max(self, x: &[f32], base: usize) -> usize {
+        let (mut best, mut best_v) = (base, x[base]);
+        for a in 0..self.size {
+            let row = base + a * self.w;
+            for (k, &v) in x[row..row + self.size].iter().enumerate() {
+                // Branch-free select: window values are unpredictable.
+                let better = v > best_v;
+                best = if better { row + k } else { best };
+                best_v = if better { v } else { best_v };
+            }
+        }
+        best
+    }
+
+    fn window_sum(self, x: &[f32], base: usize) -> f32 {
+        let mut acc = 0.0;
+        for a in 0..self.size {
+            let row = base + a * self.w;
+            acc += x[row..row + self.size].iter().sum::<f32>();
+        }
+        acc
+    }
+}
+
+pub unsafe extern "C" fn maxpool2d(x: *mut u8, y: *mut u8, _: *mut u8, _: *mut u8, g: *const i64) {
+    let pl = Pool::read(g);
+    #[cfg(target_arch = "x86_64")]
+    if let Some(planes) = pl.fast() {
+        // SAFETY: the buffers have the geometry's sizes and the host has
+        // AVX-512F (checked by `fast`).
+        unsafe { super::pool_avx512::max_forward(planes, x.cast(), y.cast()) };
+        return;
+    }
+    let (nx, ny) = pl.sizes();
+    let (x, y) = (f32s(x, nx), f32s(y, ny));
+    pl.windows(|yi, base| y[yi] = x[pl.first_max(x, base)]);
+}
+
+pub unsafe extern "C" fn maxpool2d_grad(
+    x: *mut u8,
+    dy: *mut u8,
+    dx: *mut u8,
+    _: *mut u8,
+    g: *const i64,
+) {
+    let pl = Pool::read(g);
+    #[cfg(target_arch = "x86_64")]
+    if let Some(planes) = pl.fast() {
+        // SAFETY: as in `maxpool2d`.
+        unsafe { super::pool_avx512::max_grad(planes, x.cast(), dy.cast(), dx.cast()) };
+        return;
+    }
+    let (nx, ny) = pl.sizes();
+    let (x, dy, dx) = (f32s(x, nx), f32s(dy, ny), f32s(dx, nx));
+    dx.fill(0.0);
+    pl.windows(|yi, base| dx[pl.first_max(x, base)] += dy[yi]);
+}
+
+pub unsafe extern "C" fn avgpool2d(x: *mut u8, y: *mut u8, _: *mut u8, _: *mut u8, g: *const i64) {
+    let pl = Pool::read(g);
+    let (nx, ny) = pl.sizes();
+    let inv = 1.0 / (pl.size * pl.size) as f32;
+    let (x, y) = (f32s(x, nx), f32s(y, ny));
+    pl.windows(|yi, base| y[yi] = pl.window_sum(x, base) * inv);
+}
+
+pub unsafe extern "C" fn avgpool2d_grad(
+    dy: *mut u8,
+    dx: *mut u8,
+    _: *mut u8,
+    _: *mut u8,
+    g: *const i64,
+) {
+    let pl = Pool::read(g);
+    let (nx, ny) = pl.sizes();
+    let inv = 1.0 / (pl.size * pl.size) as f32;
+    let (dy, dx) = (f32s(dy, ny), f32s(dx, nx));
+    dx.fill(0.0);
+    pl.windows(|yi, base| {
+        let v = dy[yi] * inv;
+        for a in 0..pl.size {
+            let row = base + a * pl.w;
+            for d in &mut dx[row..row + pl.size] {
+                *d += v;
+            }
+        }
+    });
+}
