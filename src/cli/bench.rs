@@ -12,9 +12,8 @@
 //!   (gather, augmentation, weights, update), as the peers time an epoch;
 //!   `train_step_ms_median` is the median step;
 //!   `train_loss` is the last step's loss;
-//! - `eval_samples_per_s`: the **total** time of the eval step over the
-//!   first `eval_samples` training samples (at most `steps` batches), after
-//!   one untimed batch;
+//! - `eval_samples_per_s`: the `eval_samples` of the whole training set
+//!   over the **total** time of the eval step, after one untimed batch;
 //! - `predict_latency_us`: the **median** of 1,000 batch-1 predict calls
 //!   on the first sample (after 10 untimed calls);
 //! - `peak_rss_mb`: the process's peak resident set (`VmHWM` of

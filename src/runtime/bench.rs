@@ -109,14 +109,10 @@ pub fn bench_program(
     let timed_samples = (times.len() * batch) as f64;
     let train_seconds: f64 = times.iter().sum();
     let train_step = median(times);
-    let n_eval = (s.train.len / batch).min(opts.steps.max(1)) * batch;
-    // Still coded (a clone shares coded data): the eval step gathers and
-    // decodes batch by batch.
-    let eval_data = if n_eval == s.train.len {
-        s.train.clone()
-    } else {
-        s.train.select(&(0..n_eval).collect::<Vec<_>>())
-    };
+    // The whole training set, still coded (a clone shares coded data): the
+    // eval step gathers and decodes batch by batch, as validation does.
+    let n_eval = s.train.len;
+    let eval_data = s.train.clone();
     let none = Tensors::new();
     let first = s.train.select(&(0..batch).collect::<Vec<_>>());
     s.steps.evaluate(&mut state, &first, batch, &none, false)?;
