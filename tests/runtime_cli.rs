@@ -371,7 +371,9 @@ fn bench_prints_one_json_object_of_sane_figures() {
         assert!(v["peak_rss_mb"].as_f64().is_some_and(|m| m > 1.0), "{v}");
     }
     assert_eq!(v["steps"], 5);
-    assert_eq!(v["threads"], 1);
+    // `--threads` defaults to every core this process may use.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    assert_eq!(v["threads"], cores);
     assert_eq!(v["engine"], "jit");
     assert!(v["batch"].as_u64().is_some_and(|b| b > 0), "{v}");
     for kernels in ["train_kernels", "eval_kernels", "predict_kernels"] {

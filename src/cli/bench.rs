@@ -23,7 +23,7 @@
 //!   the reference engine).
 //!
 //! `--threads` means what it means for `dlc run`: the threads the JIT's
-//! contractions may use, 1 by default. `--explain` prints the train step's
+//! contractions may use, every core by default. `--explain` prints the train step's
 //! fusion report to stderr.
 
 use std::path::PathBuf;
@@ -48,9 +48,10 @@ pub struct BenchArgs {
     /// The batch size (default: the train block's `batch`).
     #[arg(long, value_parser = positive)]
     batch: Option<usize>,
-    /// Threads the JIT's contractions may use (the reference engine uses one).
-    #[arg(long, default_value_t = 1, value_parser = positive)]
-    threads: usize,
+    /// Threads the JIT's contractions may use (default: every core; the
+    /// reference engine uses one).
+    #[arg(long, value_parser = positive)]
+    threads: Option<usize>,
     /// Timed train steps.
     #[arg(long, default_value_t = 200, value_parser = positive)]
     steps: usize,
@@ -89,7 +90,8 @@ pub fn run(args: &BenchArgs) -> i32 {
         eprintln!("error: {} has errors; nothing was run", args.file.display());
         return 1;
     }
-    let engine = args.engine.engine(args.threads);
+    let threads = args.threads.unwrap_or_else(super::cores);
+    let engine = args.engine.engine(threads);
     let opts = BenchOptions {
         batch: args.batch,
         steps: args.steps,
@@ -111,7 +113,7 @@ pub fn run(args: &BenchArgs) -> i32 {
         "file": args.file.display().to_string(),
         "engine": engine_name,
         "batch": r.batch,
-        "threads": args.threads,
+        "threads": threads,
         "steps": args.steps,
         "warmup_steps": WARMUP_STEPS,
         "compile_ms": check_ms + r.lower_codegen_ms,

@@ -74,6 +74,11 @@ fn print_diagnostics(diags: &[dlc::diag::Diagnostic], sources: &dlc::diag::Sourc
     }
 }
 
+/// The cores this process may use: the default of `--threads`.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 fn terminal_width() -> usize {
     std::env::var("COLUMNS")
         .ok()

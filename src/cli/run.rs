@@ -40,9 +40,10 @@ pub struct RunArgs {
     /// What runs the step graphs.
     #[arg(long, value_enum, default_value_t)]
     engine: EngineArg,
-    /// Threads the JIT's contractions may use (the reference engine uses one).
-    #[arg(long, default_value_t = 1)]
-    threads: usize,
+    /// Threads the JIT's contractions may use (default: every core; the
+    /// reference engine uses one).
+    #[arg(long)]
+    threads: Option<usize>,
     /// Write the trained parameters and optimizer state (safetensors).
     #[arg(long)]
     save: Option<PathBuf>,
@@ -93,7 +94,9 @@ pub fn run(args: &RunArgs) -> i32 {
         eprintln!("error: {} has errors; nothing was run", args.file.display());
         return 1;
     }
-    let engine = args.engine.engine(args.threads);
+    let engine = args
+        .engine
+        .engine(args.threads.unwrap_or_else(super::cores));
     let options = RunOptions {
         epochs: args.epochs,
         batch: args.batch,
