@@ -18,6 +18,7 @@
 //! which agrees with everything, so one mistake gives one message.
 
 mod blocks;
+mod call_errors;
 mod calls;
 mod data;
 mod defs;
@@ -26,6 +27,7 @@ mod expr;
 mod names;
 mod prims;
 mod shapes;
+mod signature;
 mod stmts;
 pub mod summary;
 pub mod types;
