@@ -6,7 +6,7 @@
 //! so nothing is loaded and nothing runs.
 
 use super::protocol::{self, per_sample};
-use super::run::blocks;
+use super::run::train_block;
 use super::RuntimeError;
 use crate::codegen::{explain, explain_text};
 use crate::diag::FileId;
@@ -31,13 +31,7 @@ pub fn dump_step(
     batch: Option<usize>,
     stage: Stage,
 ) -> Result<String, RuntimeError> {
-    let (trains, evals) = blocks(files);
-    let Some(def) = trains.last() else {
-        return Err(RuntimeError::Invalid {
-            message: "the program has no `train` block to lower".into(),
-            span: evals.first().map(|e| e.span).unwrap_or_default(),
-        });
-    };
+    let def = train_block(files)?;
     let items = Items::new(files);
     let batch = match batch {
         Some(b) => b,

@@ -23,7 +23,7 @@ pub struct Outcome {
 }
 
 /// The program's train block and evaluate blocks.
-pub(super) fn blocks(files: &[(FileId, Program)]) -> (Vec<&TrainDef>, Vec<&EvalDef>) {
+fn blocks(files: &[(FileId, Program)]) -> (Vec<&TrainDef>, Vec<&EvalDef>) {
     let mut trains = Vec::new();
     let mut evals = Vec::new();
     for (_, p) in files {
@@ -83,6 +83,24 @@ pub struct Setup<'a> {
     pub steps: Steps<'a>,
 }
 
+/// The program's (last) `train` block; without one, an error located at
+/// its first `evaluate` block or else the start of the user's file.
+pub(super) fn train_block(files: &[(FileId, Program)]) -> Result<&TrainDef, RuntimeError> {
+    let (trains, evals) = blocks(files);
+    trains.last().copied().ok_or_else(|| {
+        let user_file = files.last().map(|(id, _)| Span::new(*id, 0, 0));
+        let span = evals
+            .first()
+            .map(|e| e.span)
+            .or(user_file)
+            .unwrap_or_default();
+        RuntimeError::Invalid {
+            message: "the program has no `train` block to run".into(),
+            span,
+        }
+    })
+}
+
 /// Reads the program's train block and loads its data.
 pub fn setup<'a>(
     items: &'a Items<'a>,
@@ -90,19 +108,8 @@ pub fn setup<'a>(
     engine: &'a dyn Engine,
     base_dir: &Path,
 ) -> Result<Setup<'a>, RuntimeError> {
-    let (trains, evals) = blocks(files);
-    let Some(def) = trains.last().copied() else {
-        let user_file = files.last().map(|(id, _)| Span::new(*id, 0, 0));
-        let span = evals
-            .first()
-            .map(|e| e.span)
-            .or(user_file)
-            .unwrap_or_default();
-        return Err(RuntimeError::Invalid {
-            message: "the program has no `train` block to run".into(),
-            span,
-        });
-    };
+    let def = train_block(files)?;
+    let (_, evals) = blocks(files);
     let protocol = protocol::protocol(def)?;
     let mut spec = crate::lower::train_spec(def)?;
     spec.metrics = per_sample(&spec.metrics);
