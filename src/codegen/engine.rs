@@ -12,6 +12,7 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::default_libcall_names;
 
 use super::call::call;
+use super::inplace::in_place;
 use super::lower::{helper_symbols, lower, Unit};
 use super::{CodegenError, Options, Place};
 use crate::ir::{DType, Graph, NodeId, Op};
@@ -40,12 +41,18 @@ impl TensorSig {
 pub enum In<'a> {
     F32(&'a [f32]),
     I32(&'a [i32]),
+    /// An input the step may overwrite with its in-place output (see
+    /// [`Compiled::in_place`]); read-only otherwise.
+    F32Mut(&'a mut [f32]),
 }
 
 /// An output buffer.
 pub enum Out<'a> {
     F32(&'a mut [f32]),
     I32(&'a mut [i32]),
+    /// Written into the buffer of its in-place partner input, which must be
+    /// bound as [`In::F32Mut`].
+    InPlace,
 }
 
 /// Where an output not bound in place is copied from.
@@ -72,6 +79,7 @@ pub struct Compiled {
     inputs: Vec<TensorSig>,
     outputs: Vec<TensorSig>,
     copies: Vec<(usize, Source, usize)>,
+    in_place: Vec<(usize, usize)>,
     /// The fused graph's kernels, for reports.
     pub fusion: Fusion,
     pub arena_bytes: usize,
@@ -127,6 +135,7 @@ pub fn compile(g: &Graph, opts: &Options) -> Result<Compiled, CodegenError> {
             pending.push((k, root));
         }
     }
+    let in_place = in_place(g, &fusion, &input_ids, &places);
     let (intervals, owners) = intervals(g, &fusion, &places);
     let plan = memplan(&intervals);
     let mut scratch = vec![None; fusion.kernels.len()];
@@ -178,6 +187,7 @@ pub fn compile(g: &Graph, opts: &Options) -> Result<Compiled, CodegenError> {
         inputs,
         outputs,
         copies,
+        in_place,
         fusion,
         arena_bytes: plan.arena_bytes,
     })
@@ -274,6 +284,13 @@ impl Compiled {
         &self.outputs
     }
 
+    /// `(output, input)` index pairs whose output may be bound as
+    /// [`Out::InPlace`]: written over the input's buffer as the step goes,
+    /// with the same result (see `codegen::inplace`).
+    pub fn in_place(&self) -> &[(usize, usize)] {
+        &self.in_place
+    }
+
     /// Runs the step. `inputs` and `outputs` follow [`Compiled::inputs`]
     /// and [`Compiled::outputs`]; lengths and dtypes are checked.
     pub fn run(&mut self, inputs: &[In], outputs: &mut [Out]) -> Result<(), CodegenError> {
@@ -283,17 +300,30 @@ impl Compiled {
             let (ptr, len, dt) = match x {
                 In::F32(v) => (v.as_ptr().cast::<u8>(), v.len(), DType::F32),
                 In::I32(v) => (v.as_ptr().cast::<u8>(), v.len(), DType::I32),
+                In::F32Mut(v) => (v.as_ptr().cast::<u8>(), v.len(), DType::F32),
             };
             check_binding("input", s, len, dt)?;
             self.slots[k] = ptr.cast_mut();
         }
         let n_in = self.inputs.len();
         for (k, (s, y)) in self.outputs.iter().zip(outputs.iter_mut()).enumerate() {
-            let (ptr, len, dt) = match y {
-                Out::F32(v) => (v.as_mut_ptr().cast::<u8>(), v.len(), DType::F32),
-                Out::I32(v) => (v.as_mut_ptr().cast::<u8>(), v.len(), DType::I32),
+            let ptr = match y {
+                Out::F32(v) => {
+                    check_binding("output", s, v.len(), DType::F32)?;
+                    v.as_mut_ptr().cast::<u8>()
+                }
+                Out::I32(v) => {
+                    check_binding("output", s, v.len(), DType::I32)?;
+                    v.as_mut_ptr().cast::<u8>()
+                }
+                Out::InPlace => {
+                    let partner = self.in_place.iter().find(|&&(o, _)| o == k);
+                    match partner {
+                        Some(&(_, i)) if matches!(inputs[i], In::F32Mut(_)) => self.slots[i],
+                        _ => return Err(CodegenError::InPlace(s.name.clone())),
+                    }
+                }
             };
-            check_binding("output", s, len, dt)?;
             self.slots[n_in + k] = ptr;
         }
         let last = self.slots.len() - 1;

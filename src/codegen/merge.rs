@@ -10,7 +10,9 @@
 //! buffer that one of the merged parts writes reads the element of the
 //! current iteration (the same flat position as the stores); other
 //! buffers may be read anywhere (broadcast biases, scalars). Caller
-//! buffers cannot alias (`In` borrows shared, `Out` exclusively).
+//! buffers do not alias, except an in-place output and its input, which
+//! `inplace` allows only when every read of the input is at the store
+//! position.
 
 use super::emit_loop::collapse;
 use super::expr::{loop_spec, ENode, LoopSpec, E};

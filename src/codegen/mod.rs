@@ -11,8 +11,8 @@
 //! `math` (vector exp/log/tanh/sigmoid/sin/cos), `call` + `helpers` (matmul
 //! via `sgemm`, our blocked AVX-512/AVX2 GEMM; conv via im2col + sgemm) +
 //! `pool` (pooling) + `misc` (gather/scatter, argmax, random ops): Rust
-//! routines called once per buffer; `lower`, `engine` (layout and run),
-//! `explain`.
+//! routines called once per buffer; `inplace` (which updates may overwrite
+//! their inputs), `lower`, `engine` (layout and run), `explain`.
 
 mod call;
 mod emit_loop;
@@ -20,6 +20,7 @@ mod engine;
 mod explain;
 mod expr;
 mod helpers;
+mod inplace;
 mod lower;
 pub mod math;
 mod merge;
@@ -81,6 +82,10 @@ pub enum CodegenError {
     Cranelift(String),
     #[error("internal codegen error: {0}")]
     Internal(String),
+    #[error(
+        "output `{0}` is bound in place, but it has no in-place partner bound as `In::F32Mut`"
+    )]
+    InPlace(String),
     #[error("expected {expected} {what}, got {got}")]
     Arity {
         what: &'static str,

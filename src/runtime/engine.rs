@@ -6,8 +6,9 @@
 //! `weights`, `lr`, `t`, `seed`, `step`) and from the training state
 //! (parameters, layer states, optimizer states), and writes each
 //! `update:<name>` output back into the state as the new `name`. The JIT
-//! binds the state's buffers in place and swaps the update buffers with
-//! them, so a train step copies no parameter; the reference engine (the
+//! binds the state's buffers in place and writes the updates over them (or
+//! swaps its update buffers with them), so a train step copies no
+//! parameter; the reference engine (the
 //! interpreter in `ir::interp`) copies freely. [`EngineKind`] chooses one
 //! (`dlc run --engine`).
 
@@ -46,7 +47,7 @@ pub enum EngineError {
 
 /// A step's outputs in the graph's order. After a run, an `update:<name>`
 /// entry holds what the state held for `name` before the step (the two
-/// were swapped).
+/// were swapped); the JIT lists no entry for an update it wrote in place.
 #[derive(Default)]
 pub struct Outputs {
     pub names: Vec<String>,

@@ -4,9 +4,10 @@
 //!
 //! The state (every parameter, layer state and optimizer state, by name)
 //! lives in one map of contiguous arrays. Each step is fed the batch and
-//! the per-step scalars beside it, and the engine swaps its
-//! `update:<name>` outputs into the state (`engine::Step`), so with the JIT
-//! nothing is copied per step but the batch.
+//! the per-step scalars beside it, and the engine puts its
+//! `update:<name>` outputs into the state (`engine::Step`; the JIT writes
+//! them over the state's arrays), so nothing is copied per step but the
+//! batch.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
