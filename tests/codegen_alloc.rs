@@ -12,8 +12,7 @@ use std::sync::Mutex;
 
 use dlc::codegen::{compile, In, Options, Out};
 use dlc::ir::{DType, Graph, InputKind, Op, UnaryOp};
-use dlc::lower::{data_fields, train_spec, Items, StepKind};
-use run_step::{data_def, lower, parse, train_def};
+use run_step::example_train_step;
 
 struct Counting;
 
@@ -40,12 +39,7 @@ unsafe impl GlobalAlloc for Counting {
 static GLOBAL: Counting = Counting;
 
 fn step_graph(name: &str, text: &str, batch: usize) -> Graph {
-    let parsed = parse(&format!("{name}.dlm"), text);
-    let items = Items::new(&parsed.files);
-    let t = train_def(&parsed);
-    let spec = train_spec(t).expect("spec");
-    let fields = data_fields(data_def(&parsed, &t.data.name)).expect("fields");
-    lower(&items, &spec, &fields, batch, StepKind::Train).graph
+    example_train_step(name, text, batch).graph
 }
 
 /// Allocations made by each of four runs of `g`.

@@ -12,9 +12,8 @@ use std::collections::HashMap;
 use codegen_common::{random_inputs, run_jit, test_options};
 use dlc::codegen::{compile, CodegenError, Compiled, In, Out};
 use dlc::ir::{BinaryOp, DType, Graph, InputKind};
-use dlc::lower::{data_fields, train_spec, Items, StepGraph, StepKind};
 use ndarray::{ArrayD, IxDyn};
-use run_step::{data_def, init_params, lower, parse, synthetic_data, train_def, Rng};
+use run_step::{example_train_step, init_params, synthetic_data, Rng};
 
 type Tensors = HashMap<String, ArrayD<f32>>;
 
@@ -88,19 +87,9 @@ fn assert_same(what: &str, a: &Tensors, b: &Tensors) {
     }
 }
 
-/// The example's train step at `batch`.
-fn train_step(name: &str, text: &str, batch: usize) -> StepGraph {
-    let parsed = parse(&format!("{name}.dlm"), text);
-    let items = Items::new(&parsed.files);
-    let t = train_def(&parsed);
-    let spec = train_spec(t).expect("train spec");
-    let fields = data_fields(data_def(&parsed, &t.data.name)).expect("fields");
-    lower(&items, &spec, &fields, batch, StepKind::Train)
-}
-
 /// `steps` train steps, each engine binding carrying its own state.
 fn check_example(name: &str, text: &str, batch: usize, steps: usize) {
-    let step = train_step(name, text, batch);
+    let step = example_train_step(name, text, batch);
     let mut apart = compile(&step.graph, &test_options()).expect("compile");
     let mut shared = compile(&step.graph, &test_options()).expect("compile");
     let updates = step
@@ -154,7 +143,7 @@ fn example_train_steps_give_the_same_bits_in_place() {
 /// The MLP's Adam update: every parameter and moment, and the step count.
 #[test]
 fn the_mlp_optimizer_updates_every_state_in_place() {
-    let step = train_step("mlp", include_str!("../examples/mlp.dlm"), 16);
+    let step = example_train_step("mlp", include_str!("../examples/mlp.dlm"), 16);
     let c = compile(&step.graph, &test_options()).expect("compile");
     let names: Vec<&str> = c
         .in_place()

@@ -70,6 +70,16 @@ pub fn lower(
     step
 }
 
+/// The train step of the program `text` (file `name.dlm`) at `batch`.
+pub fn example_train_step(name: &str, text: &str, batch: usize) -> StepGraph {
+    let parsed = parse(&format!("{name}.dlm"), text);
+    let items = Items::new(&parsed.files);
+    let t = train_def(&parsed);
+    let spec = dlc::lower::train_spec(t).expect("train spec");
+    let fields = dlc::lower::data_fields(data_def(&parsed, &t.data.name)).expect("fields");
+    lower(&items, &spec, &fields, batch, StepKind::Train)
+}
+
 /// A data field of one sample's `shape`.
 pub fn field(name: &str, shape: &[usize], dtype: DType) -> Field {
     Field {
