@@ -150,10 +150,14 @@ impl Lanes {
         let (hi, lo) = (self.fc(b, 88.72), self.fc(b, -87.33));
         let xc = self.fsel(b, FloatCC::GreaterThan, x, hi, hi, x);
         let xc = self.fsel(b, FloatCC::LessThan, xc, lo, lo, xc);
+        // n = round(x log2 e) by adding 1.5 * 2^23, whose ulp is 1: the sum
+        // then holds n in its low mantissa bits, so 2^n is built from those
+        // bits without a float-to-int conversion (slow as vectors in
+        // Cranelift's x86 lowering) or a floor.
         let log2e = self.fc(b, std::f32::consts::LOG2_E);
-        let half = self.fc(b, 0.5);
-        let t = b.ins().fma(xc, log2e, half);
-        let n = b.ins().floor(t);
+        let magic = self.fc(b, 12_582_912.0);
+        let t = b.ins().fma(xc, log2e, magic);
+        let n = b.ins().fsub(t, magic);
         let (c1, c2) = (self.fc(b, -0.693_359_4), self.fc(b, 2.121_944_4e-4));
         let r = b.ins().fma(n, c1, xc);
         let r = b.ins().fma(n, c2, r);
@@ -173,7 +177,7 @@ impl Lanes {
         let one = self.fc(b, 1.0);
         let r1 = b.ins().fadd(r, one);
         let e = b.ins().fma(p, r2, r1);
-        let ni = b.ins().fcvt_to_sint_sat(self.i, n);
+        let ni = self.f_to_bits(b, t);
         let bias = self.ic(b, 127);
         let ni = b.ins().iadd(ni, bias);
         let bits = b.ins().ishl_imm_u(ni, 23);
