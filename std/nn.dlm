@@ -128,15 +128,12 @@ layer embedding(ids: i32[...], vocab: V, dim: D) -> f32[..., D] {
     gather(table, ids)
 }
 
-/// One step of a simple RNN: `tanh(x @ w + h @ u + b)`.
-fn simple_rnn_cell(
-    xt: f32[B, I],
-    h: f32[B, H],
-    w: f32[I, H],
-    u: f32[H, H],
-    b: f32[H],
-) -> f32[B, H] {
-    tanh(xt @ w + h @ u + b)
+/// One step of a simple RNN, `tanh(x @ w + b + h @ u)`, given this step's
+/// input projection `zx = x @ w + b`. The recurrent layers project the
+/// whole sequence at once before their scan: one large product instead of
+/// one per step, and its gradient is one product too.
+fn simple_rnn_cell(zx: f32[B, H], h: f32[B, H], u: f32[H, H]) -> f32[B, H] {
+    tanh(zx + h @ u)
 }
 
 /// A simple (Elman) RNN over the time axis of `[B, T, I]`, starting from
@@ -148,8 +145,9 @@ layer simple_rnn(x: f32[B, T, I], units: H) -> f32[B, H] {
     param u: f32[H, H] = orthogonal
     /// The bias.
     param b: f32[H] = zeros
-    scan (h = zeros(B, H)) over xt in x along 1 {
-        simple_rnn_cell(xt, h, w, u, b)
+    let zx = x @ w + b
+    scan (h = zeros(B, H)) over zt in zx along 1 {
+        simple_rnn_cell(zt, h, u)
     }
 }
 
@@ -161,24 +159,23 @@ layer simple_rnn_seq(x: f32[B, T, I], units: H) -> f32[B, T, H] {
     param u: f32[H, H] = orthogonal
     /// The bias.
     param b: f32[H] = zeros
-    collect (h = zeros(B, H)) over xt in x along 1 {
-        simple_rnn_cell(xt, h, w, u, b)
+    let zx = x @ w + b
+    collect (h = zeros(B, H)) over zt in zx along 1 {
+        simple_rnn_cell(zt, h, u)
     }
 }
 
-/// One LSTM step; the gates are packed `[input, forget, cell, output]` as in
-/// Keras. The forget gate gets `+ 1`, which is Keras' `unit_forget_bias`
-/// written as a fixed offset: the bias then starts at zero and trains the
-/// same way.
+/// One LSTM step given this step's input projection `zx = x @ w + b`; the
+/// gates are packed `[input, forget, cell, output]` as in Keras. The forget
+/// gate gets `+ 1`, which is Keras' `unit_forget_bias` written as a fixed
+/// offset: the bias then starts at zero and trains the same way.
 fn lstm_cell(
-    xt: f32[B, I],
+    zx: f32[B, 4 * H],
     h: f32[B, H],
     c: f32[B, H],
-    w: f32[I, 4 * H],
     u: f32[H, 4 * H],
-    b: f32[4 * H],
 ) -> (f32[B, H], f32[B, H]) {
-    let z = xt @ w + h @ u + b
+    let z = zx + h @ u
     let i = sigmoid(z[:, 0:H])
     let f = sigmoid(z[:, H:2 * H] + 1.0)
     let g = tanh(z[:, 2 * H:3 * H])
@@ -196,8 +193,9 @@ layer lstm(x: f32[B, T, I], units: H) -> f32[B, H] {
     param u: f32[H, 4 * H] = orthogonal
     /// The bias of the four gates.
     param b: f32[4 * H] = zeros
-    let (h, _) = scan (h = zeros(B, H), c = zeros(B, H)) over xt in x along 1 {
-        lstm_cell(xt, h, c, w, u, b)
+    let zx = x @ w + b
+    let (h, _) = scan (h = zeros(B, H), c = zeros(B, H)) over zt in zx along 1 {
+        lstm_cell(zt, h, c, u)
     }
     h
 }
@@ -210,23 +208,17 @@ layer lstm_seq(x: f32[B, T, I], units: H) -> f32[B, T, H] {
     param u: f32[H, 4 * H] = orthogonal
     /// The bias of the four gates.
     param b: f32[4 * H] = zeros
-    let (hs, _) = collect (h = zeros(B, H), c = zeros(B, H)) over xt in x along 1 {
-        lstm_cell(xt, h, c, w, u, b)
+    let zx = x @ w + b
+    let (hs, _) = collect (h = zeros(B, H), c = zeros(B, H)) over zt in zx along 1 {
+        lstm_cell(zt, h, c, u)
     }
     hs
 }
 
-/// One GRU step with gates packed `[update, reset, candidate]` and the reset
-/// gate applied after the recurrent product (Keras' `reset_after`).
-fn gru_cell(
-    xt: f32[B, I],
-    h: f32[B, H],
-    w: f32[I, 3 * H],
-    u: f32[H, 3 * H],
-    b: f32[3 * H],
-    rb: f32[3 * H],
-) -> f32[B, H] {
-    let zx = xt @ w + b
+/// One GRU step given this step's input projection `zx = x @ w + b`, with
+/// gates packed `[update, reset, candidate]` and the reset gate applied
+/// after the recurrent product (Keras' `reset_after`).
+fn gru_cell(zx: f32[B, 3 * H], h: f32[B, H], u: f32[H, 3 * H], rb: f32[3 * H]) -> f32[B, H] {
     let zh = h @ u + rb
     let z = sigmoid(zx[:, 0:H] + zh[:, 0:H])
     let r = sigmoid(zx[:, H:2 * H] + zh[:, H:2 * H])
@@ -245,8 +237,9 @@ layer gru(x: f32[B, T, I], units: H) -> f32[B, H] {
     param b: f32[3 * H] = zeros
     /// The recurrent bias.
     param rb: f32[3 * H] = zeros
-    scan (h = zeros(B, H)) over xt in x along 1 {
-        gru_cell(xt, h, w, u, b, rb)
+    let zx = x @ w + b
+    scan (h = zeros(B, H)) over zt in zx along 1 {
+        gru_cell(zt, h, u, rb)
     }
 }
 
@@ -260,8 +253,9 @@ layer gru_seq(x: f32[B, T, I], units: H) -> f32[B, T, H] {
     param b: f32[3 * H] = zeros
     /// The recurrent bias.
     param rb: f32[3 * H] = zeros
-    collect (h = zeros(B, H)) over xt in x along 1 {
-        gru_cell(xt, h, w, u, b, rb)
+    let zx = x @ w + b
+    collect (h = zeros(B, H)) over zt in zx along 1 {
+        gru_cell(zt, h, u, rb)
     }
 }
 

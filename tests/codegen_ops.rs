@@ -252,6 +252,35 @@ fn matmul_with_bias_relu_epilogue() {
     check("dense+relu", &g, 1, 1e-5);
 }
 
+/// An epilogue's result lives in its matmul's buffer, and so does a
+/// reshape of it (a scan step's hidden state, stacked by a concat): that
+/// buffer must stay live until the concat, not be reused by the product
+/// in between.
+#[test]
+fn a_reshaped_epilogue_result_is_read_from_the_matmul_buffer() {
+    let mut g = Graph::new();
+    let x = input(&mut g, "x", &[6, 5]);
+    let w = input(&mut g, "w", &[5, 7]);
+    let y = g.matmul(x, w).unwrap();
+    let t = g.unary(UnaryOp::Tanh, y).unwrap();
+    let r = g.reshape(t, &[6, 1, 7]).unwrap();
+    let x2 = input(&mut g, "x2", &[6, 3]);
+    let w2 = input(&mut g, "w2", &[3, 7]);
+    let q = g.matmul(x2, w2).unwrap();
+    let q = g.reshape(q, &[6, 1, 7]).unwrap();
+    let c = g.add(Op::Concat { axis: 1 }, &[r, q]).unwrap();
+    g.output("c", c);
+    let compiled = dlc::codegen::compile(&g, &codegen_common::test_options()).unwrap();
+    let parts: Vec<usize> = compiled
+        .fusion
+        .kernels
+        .iter()
+        .map(|k| k.parts.len())
+        .collect();
+    assert_eq!(parts, [2, 1, 1], "{:?}", compiled.fusion.kernels);
+    check("epilogue+reshape+concat", &g, 1, 1e-5);
+}
+
 #[test]
 fn convolution_and_gradients() {
     for (stride, pad) in [(1, 0), (1, 1), (2, 1)] {

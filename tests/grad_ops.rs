@@ -309,6 +309,76 @@ fn fan_out_accumulates() {
     });
 }
 
+fn slice(
+    g: &mut Graph,
+    x: NodeId,
+    axis: usize,
+    start: usize,
+    end: usize,
+) -> Result<NodeId, IrError> {
+    g.add(Op::Slice { axis, start, end }, &[x])
+}
+
+/// A tensor cut into slices, each used differently: the slices' gradients
+/// are joined (abutting ones into a concat, then padded to the gap) and
+/// added to the rest, whatever the ranges.
+#[test]
+fn sliced_gradients_join() {
+    use Arg::F;
+    // [0..2] [2..3] [3..5] abut and cover the axis; [1..4] overlaps them.
+    check_op("slices_cover", &[F(&[2, 5])], |g, x| {
+        let a = slice(g, x[0], 1, 0, 2)?;
+        let a = g.unary(U::Tanh, a)?;
+        let b = slice(g, x[0], 1, 2, 3)?;
+        let b = g.unary(U::Exp, b)?;
+        let b = g.broadcast(b, &[2, 2])?;
+        let c = slice(g, x[0], 1, 3, 5)?;
+        let d = slice(g, x[0], 1, 1, 3)?;
+        let ab = g.mul(a, b)?;
+        let cd = g.mul(c, d)?;
+        g.add2(ab, cd)
+    });
+    // [1..2] [2..3] abut but leave a gap before and after; a slice along
+    // the other axis joins nothing.
+    check_op("slices_gaps", &[F(&[3, 5])], |g, x| {
+        let a = slice(g, x[0], 1, 1, 2)?;
+        let b = slice(g, x[0], 1, 2, 3)?;
+        let b = g.unary(U::Sigmoid, b)?;
+        let c = slice(g, x[0], 0, 1, 2)?;
+        let c = g.reshape(c, &[5, 1])?;
+        let c = slice(g, c, 0, 4, 5)?;
+        let c = g.broadcast(c, &[3, 1])?;
+        let ab = g.mul(a, b)?;
+        g.mul(ab, c)
+    });
+}
+
+/// The gradient of a tensor cut into abutting slices along one axis (an
+/// LSTM's gates, a scan's steps) is one concat of the slices' gradients,
+/// with no zero-padded copies or additions left after dead-code removal.
+#[test]
+fn abutting_slices_get_one_concat() {
+    let mut g = Graph::new();
+    let x = g.input("x", InputKind::Param, &[2, 8], DType::F32).unwrap();
+    let mut gates = vec![];
+    for k in 0..4 {
+        let s = slice(&mut g, x, 1, 2 * k, 2 * k + 2).unwrap();
+        gates.push(g.unary(U::Sigmoid, s).unwrap());
+    }
+    let a = g.mul(gates[0], gates[1]).unwrap();
+    let b = g.mul(gates[2], gates[3]).unwrap();
+    let y = g.add2(a, b).unwrap();
+    let loss = g.sum_all(y).unwrap();
+    let grads = autodiff(&mut g, loss, &[x]).unwrap();
+    g.output("dx", grads[0]);
+    let (g, _) = dlc::passes::dce(&g);
+    let count = |f: fn(&Op) -> bool| g.nodes.iter().filter(|n| f(&n.op)).count();
+    assert_eq!(count(|op| matches!(op, Op::Concat { .. })), 1);
+    assert_eq!(count(|op| matches!(op, Op::Pad { .. })), 0);
+    let dx = g.outputs[0].1;
+    assert!(matches!(g.node(dx).op, Op::Concat { axis: 1 }));
+}
+
 /// Finite differences see through `stop_gradient`, so check it directly:
 /// `d/dx sum(stop_gradient(x) * y)` is zero, `d/dy` is `x`.
 #[test]

@@ -10,7 +10,9 @@
 //! 2. seed the loss's gradient with 1 and walk the marked nodes in reverse
 //!    arena order; each node's vector-Jacobian product (one arm of the
 //!    exhaustive `match` in [`vjp`]) turns its output gradient into input
-//!    gradients, which are accumulated with `add`.
+//!    gradients. A node's gradient is the sum of what its consumers sent
+//!    it, taken when the walk reaches it ([`accumulate`]: the gradients of
+//!    abutting slices are joined into one concat, the rest added).
 //!
 //! Every backward node carries the span of the forward node it came from.
 //! A VJP emits the gradient of every input, wanted or not; nodes that no
@@ -32,23 +34,24 @@ pub fn autodiff(g: &mut Graph, loss: NodeId, wrt: &[NodeId]) -> Result<Vec<NodeI
     let needed = on_paths(g, loss, wrt);
     let saved_span = g.current_span;
     g.current_span = l.span;
+    // Every node's gradient contributions, summed when the node is reached
+    // (all its consumers come later in the arena, so all have arrived).
+    let mut parts: Vec<Vec<NodeId>> = vec![Vec::new(); loss.index() + 1];
+    parts[loss.index()].push(g.full(1.0, &[])?);
     let mut grads: Grads = vec![None; loss.index() + 1];
-    grads[loss.index()] = Some(g.full(1.0, &[])?);
     for i in (0..=loss.index()).rev() {
-        let Some(gy) = grads[i].filter(|_| needed[i]) else {
+        if !needed[i] || parts[i].is_empty() {
             continue;
-        };
+        }
         let node = g.nodes[i].clone();
         g.current_span = node.span;
+        let gy = accumulate(g, std::mem::take(&mut parts[i]))?;
+        grads[i] = Some(gy);
         let gxs = vjp(g, &node, NodeId(i as u32), gy)?;
         for (x, gx) in node.inputs.iter().zip(gxs) {
-            let Some(gx) = gx.filter(|_| needed[x.index()]) else {
-                continue;
-            };
-            grads[x.index()] = Some(match grads[x.index()] {
-                Some(acc) => g.add2(acc, gx)?,
-                None => gx,
-            });
+            if let Some(gx) = gx.filter(|_| needed[x.index()]) {
+                parts[x.index()].push(gx);
+            }
         }
     }
     g.current_span = saved_span;
@@ -58,6 +61,62 @@ pub fn autodiff(g: &mut Graph, loss: NodeId, wrt: &[NodeId]) -> Result<Vec<NodeI
             None => g.zeros_like(*w),
         })
         .collect()
+}
+
+/// The sum of one node's gradient contributions. Contributions that are
+/// pads along one axis of abutting ranges (the gradients of the slices a
+/// node was cut into: LSTM gates, `scan` steps) are joined into one
+/// concat first, so the sum of `n` slices' gradients costs one copy of
+/// the tensor instead of `n` zero-filled copies and `n - 1` additions.
+fn accumulate(g: &mut Graph, parts: Vec<NodeId>) -> Result<NodeId, IrError> {
+    let pad_of = |g: &Graph, p: NodeId| match g.node(p).op {
+        Op::Pad { axis, before, .. } => {
+            let x = g.node(p).inputs[0];
+            Some((axis, before, before + g.shape(x)[axis], x, p))
+        }
+        _ => None,
+    };
+    let mut pads: Vec<(usize, usize, usize, NodeId, NodeId)> =
+        parts.iter().filter_map(|&p| pad_of(g, p)).collect();
+    let mut sum: Vec<NodeId> = parts
+        .iter()
+        .copied()
+        .filter(|&p| pad_of(g, p).is_none())
+        .collect();
+    pads.sort_by_key(|&(axis, start, ..)| (axis, start));
+    let len_of = |g: &Graph, axis: usize| g.shape(parts[0])[axis];
+    let mut k = 0;
+    while k < pads.len() {
+        let (axis, start, mut end, first, node) = pads[k];
+        let mut run = vec![first];
+        k += 1;
+        while k < pads.len() && pads[k].0 == axis && pads[k].1 == end {
+            run.push(pads[k].3);
+            end = pads[k].2;
+            k += 1;
+        }
+        if run.len() == 1 {
+            sum.push(node);
+            continue;
+        }
+        let joined = g.add(Op::Concat { axis }, &run)?;
+        let len = len_of(g, axis);
+        sum.push(if (start, end) == (0, len) {
+            joined
+        } else {
+            let pad = Op::Pad {
+                axis,
+                before: start,
+                after: len - end,
+            };
+            g.add(pad, &[joined])?
+        });
+    }
+    let mut acc = sum[0];
+    for &p in &sum[1..] {
+        acc = g.add2(acc, p)?;
+    }
+    Ok(acc)
 }
 
 /// Nodes that depend on some `wrt` node and that the loss depends on; only

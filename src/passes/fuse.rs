@@ -21,6 +21,7 @@
 //! A further loop reading that epilogue's result elementwise (an
 //! activation stored apart from the pre-activation the gradient needs)
 //! joins the same kernel with its own buffer.
+//! Consecutive elementwise loops over one shape share a kernel.
 //! Finally the kernels computing the optimizer updates (`update:*` outputs
 //! that are plain loops) are grouped into one kernel.
 
@@ -157,14 +158,17 @@ pub fn fuse(g: &Graph) -> Fusion {
         mark_inputs(g, id, roles[i], &mut needs_buffer, &mut uses, &mut expanded);
     }
     let mut buffer_of: Vec<NodeId> = (0..n as u32).map(NodeId).collect();
+    let parts = parts(g, &roles);
+    let groups = epilogues(g, &roles, &mut buffer_of, &uses, &is_output, parts);
+    // After the epilogues: an alias of an epilogue's result is its host's
+    // buffer (a scan step's `tanh(x w + h u)`, reshaped for the concat).
     for i in 0..n {
         if roles[i] == Role::Alias {
             buffer_of[i] = buffer_of[g.nodes[i].inputs[0].index()];
         }
     }
-    let parts = parts(g, &roles);
-    let parts = epilogues(g, &roles, &mut buffer_of, &uses, &is_output, parts);
-    let kernels = group_updates(g, parts);
+    let groups = consecutive_loops(g, groups);
+    let kernels = group_updates(g, groups);
     Fusion {
         roles,
         buffer_of,
@@ -322,12 +326,17 @@ fn epilogue_host(
         return None;
     }
     let leaves = loop_leaves(g, roles, part);
-    let host = leaves.iter().find(|(l, ident)| {
-        *ident
-            && matches!(g.node(*l).op, Op::MatMul { .. } | Op::Conv2d { .. })
-            && uses[l.index()] == 1
-            && !is_output[l.index()]
-    })?;
+    // The latest contraction read at the loop's index: every other input
+    // must exist when it runs (`x @ w + h @ u` is `h @ u`'s epilogue).
+    let host = leaves
+        .iter()
+        .filter(|(l, ident)| {
+            *ident
+                && matches!(g.node(*l).op, Op::MatMul { .. } | Op::Conv2d { .. })
+                && uses[l.index()] == 1
+                && !is_output[l.index()]
+        })
+        .max_by_key(|(l, _)| *l)?;
     let all_earlier = leaves.iter().all(|(l, _)| *l <= host.0);
     all_earlier.then_some(host.0)
 }
@@ -351,6 +360,37 @@ fn second_epilogue(g: &Graph, roles: &[Role], groups: &[Vec<Part>], part: &Part)
                 .all(|&(l, _)| l <= first.root || gr.iter().any(|p| p.root == l))
     })?;
     Some(k)
+}
+
+/// Joins each plain elementwise loop to the kernel right before it when
+/// that kernel is made of plain loops over the same shape: one call
+/// instead of several, and codegen's multi-output merge (`merge.rs`) can
+/// then run them as one pass (an LSTM step's four gates, the cell update
+/// and the new hidden state). Optimizer updates are left to
+/// `group_updates`.
+fn consecutive_loops(g: &Graph, groups: Vec<Vec<Part>>) -> Vec<Vec<Part>> {
+    let plain = |p: &Part| {
+        p.kind == KernelKind::Loop
+            && g.node(p.root).dtype == DType::F32
+            && !g
+                .outputs
+                .iter()
+                .any(|(name, o)| *o == p.root && name.starts_with("update:"))
+    };
+    let mut out: Vec<Vec<Part>> = Vec::with_capacity(groups.len());
+    for group in groups {
+        let joins = match (out.last(), group.as_slice()) {
+            (Some(prev), [part]) => {
+                plain(part) && prev.iter().all(plain) && g.shape(prev[0].root) == g.shape(part.root)
+            }
+            _ => false,
+        };
+        match out.last_mut() {
+            Some(prev) if joins => prev.extend(group),
+            _ => out.push(group),
+        }
+    }
+    out
 }
 
 /// Names each group, and merges the plain loops producing `update:*`
