@@ -27,6 +27,8 @@ mod merge;
 mod misc;
 mod pool;
 #[cfg(target_arch = "x86_64")]
+mod pool_avx2;
+#[cfg(target_arch = "x86_64")]
 mod pool_avx512;
 pub mod sgemm;
 

@@ -18,7 +18,7 @@
 //! 6 x 16), and portable Rust (`scalar`, 4 x 8). `threads > 1` splits the
 //! columns (or rows, for narrow products) across rayon workers, each with
 //! its own scratch. Products of at most four rows (batch-1 predict) skip
-//! blocking on AVX-512 (`gemv`).
+//! blocking on AVX-512 and AVX2 (`gemv`).
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
@@ -231,8 +231,12 @@ pub unsafe fn sgemm(
         cs: 1,
     };
     #[cfg(target_arch = "x86_64")]
-    if level == Level::Avx512 && gemv::fits(m, rhs) {
-        return gemv::run((m, n, k), dst, lhs, rhs, accumulate);
+    if gemv::fits(m, rhs) {
+        match level {
+            Level::Avx512 => return gemv::run_avx512((m, n, k), dst, lhs, rhs, accumulate),
+            Level::Avx2 => return gemv::run_avx2((m, n, k), dst, lhs, rhs, accumulate),
+            Level::Scalar => {}
+        }
     }
     let job = Job { dst, lhs, rhs };
     let parts = threads.clamp(1, 64);
