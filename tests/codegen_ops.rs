@@ -281,6 +281,39 @@ fn a_reshaped_epilogue_result_is_read_from_the_matmul_buffer() {
     check("epilogue+reshape+concat", &g, 1, 1e-5);
 }
 
+/// Shapes of the direct path (stride 1, no padding, at most 27 taps):
+/// filter counts around its block of eight, row widths with full and
+/// partial vectors, one and two channels; and 28 taps, just past it.
+#[test]
+fn direct_convolution_shapes() {
+    for (x, w) in [
+        ([3, 1, 12, 21], [11, 1, 3, 3]),
+        ([2, 2, 9, 10], [9, 2, 2, 2]),
+        ([1, 1, 28, 28], [32, 1, 3, 3]),
+        ([2, 7, 5, 6], [3, 7, 2, 2]),
+    ] {
+        let mut g = Graph::new();
+        let xi = input(&mut g, "x", &x);
+        let wi = input(&mut g, "w", &w);
+        let y = g.add(Op::Conv2d { stride: 1, pad: 0 }, &[xi, wi]).unwrap();
+        g.output("y", y);
+        let shape = g.shape(y).to_vec();
+        let dy = input(&mut g, "dy", &shape);
+        let dw = g
+            .add(
+                Op::Conv2dGradWeight {
+                    stride: 1,
+                    pad: 0,
+                    khw: [w[2], w[3]],
+                },
+                &[xi, dy],
+            )
+            .unwrap();
+        g.output("dw", dw);
+        check(&format!("conv {x:?} * {w:?}"), &g, 1, 1e-5);
+    }
+}
+
 #[test]
 fn convolution_and_gradients() {
     for (stride, pad) in [(1, 0), (1, 1), (2, 1)] {

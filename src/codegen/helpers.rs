@@ -1,6 +1,7 @@
 //! Rust routines the JIT code calls once per buffer (never per element):
 //! matmul through our `sgemm` (AVX-512 micro-kernels, runtime dispatch)
-//! and convolution and its gradients as im2col + sgemm. Pooling is in
+//! and convolution and its gradients as im2col + sgemm, or directly
+//! (`conv_direct`) when the depth `C*KH*KW` is small. Pooling is in
 //! `pool`, argmax, gather/scatter and the random ops in `misc`.
 //!
 //! Every routine has the signature [`Helper`]: four buffer pointers (unused
@@ -88,6 +89,24 @@ impl Conv {
         }
     }
 
+    /// The geometry for the direct path, when it applies on this host.
+    #[cfg(target_arch = "x86_64")]
+    fn direct(&self) -> Option<super::conv_direct::Geometry> {
+        let g = super::conv_direct::Geometry {
+            b: self.b,
+            c: self.c,
+            h: self.h,
+            w: self.w,
+            f: self.f,
+            kh: self.kh,
+            kw: self.kw,
+            oh: self.oh,
+            ow: self.ow,
+        };
+        let host = is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma");
+        (host && super::conv_direct::fits(&g, self.stride, self.pad)).then_some(g)
+    }
+
     fn ckk(&self) -> usize {
         self.c * self.kh * self.kw
     }
@@ -130,6 +149,13 @@ impl Conv {
 /// `y = conv2d(x, w)`; `scratch` holds one image's columns.
 pub unsafe extern "C" fn conv2d(x: *mut u8, w: *mut u8, y: *mut u8, s: *mut u8, g: *const i64) {
     let cv = Conv::read(g);
+    #[cfg(target_arch = "x86_64")]
+    if let Some(d) = cv.direct() {
+        // SAFETY: the buffers have the geometry's sizes; `direct` checked
+        // the host.
+        unsafe { super::conv_direct::forward(d, x.cast(), w.cast(), y.cast()) };
+        return;
+    }
     let (ckk, p) = (cv.ckk(), cv.pixels());
     let img = cv.c * cv.h * cv.w;
     let x = f32s(x, cv.b * img);
@@ -175,6 +201,12 @@ pub unsafe extern "C" fn conv2d_grad_weight(
     g: *const i64,
 ) {
     let cv = Conv::read(g);
+    #[cfg(target_arch = "x86_64")]
+    if let Some(d) = cv.direct() {
+        // SAFETY: as in `conv2d`.
+        unsafe { super::conv_direct::grad_weight(d, x.cast(), dy.cast(), dw.cast()) };
+        return;
+    }
     let (ckk, p) = (cv.ckk(), cv.pixels());
     let img = cv.c * cv.h * cv.w;
     let x = f32s(x, cv.b * img);

@@ -15,6 +15,8 @@
 //! their inputs), `lower`, `engine` (layout and run), `explain`.
 
 mod call;
+#[cfg(target_arch = "x86_64")]
+mod conv_direct;
 mod emit_loop;
 mod engine;
 mod explain;
