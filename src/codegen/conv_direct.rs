@@ -3,7 +3,7 @@
 //! where im2col + GEMM has a depth of 9 to 27: the columns cost more to
 //! write than the product to compute, and the micro-kernel spends its time
 //! loading and storing tiles. AVX2 + FMA, eight output pixels of a row per
-//! vector, ragged row ends through masked loads and stores (lanes past the
+//! vector, ragged row ends through masked loads and a stack tile (lanes past the
 //! row are neither read nor written).
 //!
 //! - Forward: for each block of eight filters, eight accumulators (one per
@@ -19,9 +19,9 @@
 
 use std::arch::x86_64::{
     __m256, __m256i, _mm256_castps256_ps128, _mm256_cmpgt_epi32, _mm256_extractf128_ps,
-    _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_maskload_ps, _mm256_maskstore_ps, _mm256_set1_epi32,
-    _mm256_set1_ps, _mm256_setr_epi32, _mm256_setzero_ps, _mm256_storeu_ps, _mm_add_ps,
-    _mm_cvtss_f32, _mm_movehl_ps, _mm_shuffle_ps,
+    _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_maskload_ps, _mm256_set1_epi32, _mm256_set1_ps,
+    _mm256_setr_epi32, _mm256_setzero_ps, _mm256_storeu_ps, _mm_add_ps, _mm_cvtss_f32,
+    _mm_movehl_ps, _mm_shuffle_ps,
 };
 
 /// The most taps the direct path takes (three channels of 3×3).
@@ -141,12 +141,21 @@ pub unsafe fn forward(g: Geometry, x: *const f32, w: *const f32, y: *mut f32) {
                             }
                         }
                         let out = y.add((b * g.f + f0) * plane + oy * g.ow + ox);
-                        for (fb, &a) in acc[..nf].iter().enumerate() {
-                            let p = out.add(fb * plane);
-                            if full {
-                                _mm256_storeu_ps(p, a);
-                            } else {
-                                _mm256_maskstore_ps(p, mask, a);
+                        if full {
+                            for (fb, &a) in acc[..nf].iter().enumerate() {
+                                _mm256_storeu_ps(out.add(fb * plane), a);
+                            }
+                        } else {
+                            // `vmaskmovps` stores are slow on Zen 3: the
+                            // row's last pixels go through a stack tile.
+                            let mut tile = [0f32; 8];
+                            for (fb, &a) in acc[..nf].iter().enumerate() {
+                                _mm256_storeu_ps(tile.as_mut_ptr(), a);
+                                std::ptr::copy_nonoverlapping(
+                                    tile.as_ptr(),
+                                    out.add(fb * plane),
+                                    n,
+                                );
                             }
                         }
                     }
