@@ -281,6 +281,31 @@ fn a_reshaped_epilogue_result_is_read_from_the_matmul_buffer() {
     check("epilogue+reshape+concat", &g, 1, 1e-5);
 }
 
+/// `y = conv2d(x, w)` and its weight gradient from an input `dy`, and the
+/// input gradient when `grad_input`.
+fn convolution(x: [usize; 4], w: [usize; 4], stride: usize, pad: usize, grad_input: bool) -> Graph {
+    let mut g = Graph::new();
+    let xi = input(&mut g, "x", &x);
+    let wi = input(&mut g, "w", &w);
+    let y = g.add(Op::Conv2d { stride, pad }, &[xi, wi]).unwrap();
+    g.output("y", y);
+    let shape = g.shape(y).to_vec();
+    let dy = input(&mut g, "dy", &shape);
+    if grad_input {
+        let hw = [x[2], x[3]];
+        let dx = g
+            .add(Op::Conv2dGradInput { stride, pad, hw }, &[dy, wi])
+            .unwrap();
+        g.output("dx", dx);
+    }
+    let khw = [w[2], w[3]];
+    let dw = g
+        .add(Op::Conv2dGradWeight { stride, pad, khw }, &[xi, dy])
+        .unwrap();
+    g.output("dw", dw);
+    g
+}
+
 /// Shapes of the direct path (stride 1, no padding, at most 27 taps):
 /// filter counts around its block of eight, row widths with full and
 /// partial vectors, one and two channels; and 28 taps, just past it.
@@ -292,24 +317,7 @@ fn direct_convolution_shapes() {
         ([1, 1, 28, 28], [32, 1, 3, 3]),
         ([2, 7, 5, 6], [3, 7, 2, 2]),
     ] {
-        let mut g = Graph::new();
-        let xi = input(&mut g, "x", &x);
-        let wi = input(&mut g, "w", &w);
-        let y = g.add(Op::Conv2d { stride: 1, pad: 0 }, &[xi, wi]).unwrap();
-        g.output("y", y);
-        let shape = g.shape(y).to_vec();
-        let dy = input(&mut g, "dy", &shape);
-        let dw = g
-            .add(
-                Op::Conv2dGradWeight {
-                    stride: 1,
-                    pad: 0,
-                    khw: [w[2], w[3]],
-                },
-                &[xi, dy],
-            )
-            .unwrap();
-        g.output("dw", dw);
+        let g = convolution(x, w, 1, 0, false);
         check(&format!("conv {x:?} * {w:?}"), &g, 1, 1e-5);
     }
 }
@@ -317,35 +325,7 @@ fn direct_convolution_shapes() {
 #[test]
 fn convolution_and_gradients() {
     for (stride, pad) in [(1, 0), (1, 1), (2, 1)] {
-        let mut g = Graph::new();
-        let x = input(&mut g, "x", &[2, 3, 7, 6]);
-        let w = input(&mut g, "w", &[4, 3, 3, 3]);
-        let y = g.add(Op::Conv2d { stride, pad }, &[x, w]).unwrap();
-        g.output("y", y);
-        let shape = g.shape(y).to_vec();
-        let dy = input(&mut g, "dy", &shape);
-        let dx = g
-            .add(
-                Op::Conv2dGradInput {
-                    stride,
-                    pad,
-                    hw: [7, 6],
-                },
-                &[dy, w],
-            )
-            .unwrap();
-        g.output("dx", dx);
-        let dw = g
-            .add(
-                Op::Conv2dGradWeight {
-                    stride,
-                    pad,
-                    khw: [3, 3],
-                },
-                &[x, dy],
-            )
-            .unwrap();
-        g.output("dw", dw);
+        let g = convolution([2, 3, 7, 6], [4, 3, 3, 3], stride, pad, true);
         check(&format!("conv s={stride} p={pad}"), &g, 1, 1e-5);
     }
 }

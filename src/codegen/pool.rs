@@ -8,12 +8,112 @@
 
 use super::helpers::{f32s, geom};
 
-/// The vector routines a host runs.
+/// The row routines of 2×2 stride-2 max pooling on one instruction set.
+/// `a` and `b` are a window row pair's two input rows with `2 * ow`
+/// readable floats, `out` / `g` an output row of `ow`, and `da` / `db`
+/// the gradient rows of `a` / `b`: every one of their first `2 * ow`
+/// floats is written.
+#[cfg(target_arch = "x86_64")]
+pub trait MaxRows {
+    unsafe fn forward(a: *const f32, b: *const f32, out: *mut f32, ow: usize);
+    unsafe fn grad(
+        a: *const f32,
+        b: *const f32,
+        g: *const f32,
+        da: *mut f32,
+        db: *mut f32,
+        ow: usize,
+    );
+}
+
+/// Plane geometry of the 2×2 stride-2 paths: input `h x w`, output
+/// `oh x ow`, `2 * oh <= h`, `2 * ow <= w`.
 #[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy)]
-enum Simd {
-    Avx512,
-    Avx2,
+struct Planes {
+    planes: usize,
+    h: usize,
+    w: usize,
+    oh: usize,
+    ow: usize,
+}
+
+/// `y = maxpool2d(x, 2, 2)`, rows by `R`.
+///
+/// # Safety
+/// `x` holds `planes * h * w` floats, `y` `planes * oh * ow`; the host
+/// has `R`'s instructions.
+#[cfg(target_arch = "x86_64")]
+unsafe fn max2_forward<R: MaxRows>(pl: Planes, x: *const f32, y: *mut f32) {
+    for p in 0..pl.planes {
+        for i in 0..pl.oh {
+            // SAFETY: rows `2i`, `2i + 1` of plane `p` and output row `i`
+            // are inside the buffers by the geometry contract.
+            unsafe {
+                let a = x.add((p * pl.h + 2 * i) * pl.w);
+                R::forward(a, a.add(pl.w), y.add((p * pl.oh + i) * pl.ow), pl.ow);
+            }
+        }
+    }
+}
+
+/// `dx = maxpool2d_grad(x, dy)`, rows by `R`: `dy` at each window's first
+/// maximum, zero elsewhere (also in rows and columns no window covers).
+///
+/// # Safety
+/// As [`max2_forward`], with `dy` of `planes * oh * ow` floats and `dx`
+/// of `planes * h * w`.
+#[cfg(target_arch = "x86_64")]
+unsafe fn max2_grad<R: MaxRows>(pl: Planes, x: *const f32, dy: *const f32, dx: *mut f32) {
+    for p in 0..pl.planes {
+        for i in 0..pl.oh {
+            let row = (p * pl.h + 2 * i) * pl.w;
+            // SAFETY: as in `max2_forward`; `dx` has the layout of `x`.
+            unsafe {
+                let (da, db) = (dx.add(row), dx.add(row + pl.w));
+                let g = dy.add((p * pl.oh + i) * pl.ow);
+                R::grad(x.add(row), x.add(row + pl.w), g, da, db, pl.ow);
+                for c in 2 * pl.ow..pl.w {
+                    *da.add(c) = 0.0;
+                    *db.add(c) = 0.0;
+                }
+            }
+        }
+        let covered = 2 * pl.oh * pl.w;
+        // SAFETY: the rows of plane `p` below the last window are in `dx`.
+        unsafe {
+            let rest = dx.add(p * pl.h * pl.w + covered);
+            std::ptr::write_bytes(rest, 0, pl.h * pl.w - covered);
+        }
+    }
+}
+
+/// One instruction set's 2×2 stride-2 max pooling, forward and gradient.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct MaxPool2 {
+    forward: unsafe fn(Planes, *const f32, *mut f32),
+    grad: unsafe fn(Planes, *const f32, *const f32, *mut f32),
+}
+
+#[cfg(target_arch = "x86_64")]
+impl MaxPool2 {
+    fn of<R: MaxRows>() -> MaxPool2 {
+        MaxPool2 {
+            forward: max2_forward::<R>,
+            grad: max2_grad::<R>,
+        }
+    }
+
+    /// The routines this host can run, widest first (no allocation: the
+    /// training step asks on every call).
+    fn available() -> impl Iterator<Item = MaxPool2> {
+        let avx512 = std::arch::is_x86_feature_detected!("avx512f")
+            .then(MaxPool2::of::<super::pool_avx512::Avx512>);
+        let avx2 = std::arch::is_x86_feature_detected!("avx2")
+            .then(MaxPool2::of::<super::pool_avx2::Avx2>);
+        avx512.into_iter().chain(avx2)
+    }
 }
 
 /// Pooling geometry `[B*C, H, W, size, stride, OH, OW]`.
@@ -42,27 +142,23 @@ impl Pool {
         }
     }
 
-    /// The geometry and vector width for the 2×2 stride-2 paths, when one
-    /// applies on this host.
+    /// The geometry and the widest routines for the 2×2 stride-2 paths,
+    /// when one applies on this host.
     #[cfg(target_arch = "x86_64")]
-    fn fast(self) -> Option<(Simd, super::pool_avx512::Planes)> {
+    fn fast(self) -> Option<(MaxPool2, Planes)> {
         let (h, w, oh, ow) = (self.h, self.w, self.oh, self.ow);
-        let two = self.size == 2 && self.stride == 2 && 2 * oh <= h && 2 * ow <= w;
-        let simd = if std::arch::is_x86_feature_detected!("avx512f") {
-            Simd::Avx512
-        } else if std::arch::is_x86_feature_detected!("avx2") {
-            Simd::Avx2
-        } else {
+        if !(self.size == 2 && self.stride == 2 && 2 * oh <= h && 2 * ow <= w) {
             return None;
-        };
-        let planes = super::pool_avx512::Planes {
+        }
+        let simd = MaxPool2::available().next()?;
+        let planes = Planes {
             planes: self.planes,
             h,
             w,
             oh,
             ow,
         };
-        two.then_some((simd, planes))
+        Some((simd, planes))
     }
 
     fn sizes(self) -> (usize, usize) {
@@ -116,12 +212,7 @@ pub unsafe extern "C" fn maxpool2d(x: *mut u8, y: *mut u8, _: *mut u8, _: *mut u
     if let Some((simd, planes)) = pl.fast() {
         // SAFETY: the buffers have the geometry's sizes and the host has
         // the instructions (checked by `fast`).
-        unsafe {
-            match simd {
-                Simd::Avx512 => super::pool_avx512::max_forward(planes, x.cast(), y.cast()),
-                Simd::Avx2 => super::pool_avx2::max_forward(planes, x.cast(), y.cast()),
-            }
-        }
+        unsafe { (simd.forward)(planes, x.cast(), y.cast()) };
         return;
     }
     let (nx, ny) = pl.sizes();
@@ -139,14 +230,8 @@ pub unsafe extern "C" fn maxpool2d_grad(
     let pl = Pool::read(g);
     #[cfg(target_arch = "x86_64")]
     if let Some((simd, planes)) = pl.fast() {
-        let (x, dy, dx) = (x.cast(), dy.cast(), dx.cast());
         // SAFETY: as in `maxpool2d`.
-        unsafe {
-            match simd {
-                Simd::Avx512 => super::pool_avx512::max_grad(planes, x, dy, dx),
-                Simd::Avx2 => super::pool_avx2::max_grad(planes, x, dy, dx),
-            }
-        }
+        unsafe { (simd.grad)(planes, x.cast(), dy.cast(), dx.cast()) };
         return;
     }
     let (nx, ny) = pl.sizes();
@@ -188,7 +273,7 @@ pub unsafe extern "C" fn avgpool2d_grad(
 
 #[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
-    use super::{Pool, Simd};
+    use super::{MaxPool2, Pool};
 
     /// Values on a coarse grid (many ties), with NaNs at some positions.
     fn values(n: usize) -> Vec<f32> {
@@ -212,13 +297,6 @@ mod tests {
     /// rows and columns no window covers.
     #[test]
     fn vector_max_pooling_matches_the_scalar_rule() {
-        let mut simds = Vec::new();
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            simds.push(Simd::Avx512);
-        }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            simds.push(Simd::Avx2);
-        }
         for (h, w) in [(6, 7), (9, 37), (4, 16), (5, 2), (26, 26), (3, 9)] {
             let pl = Pool {
                 planes: 3,
@@ -239,39 +317,13 @@ mod tests {
                 dx0[k] += dy[yi];
             });
             let (_, planes) = pl.fast().expect("a 2x2 stride-2 geometry");
-            for &simd in &simds {
+            for simd in MaxPool2::available() {
                 let (mut y, mut dx) = (vec![7f32; ny], vec![7f32; nx]);
                 // SAFETY: the buffers have the geometry's sizes; the host
                 // has the instructions.
                 unsafe {
-                    match simd {
-                        Simd::Avx512 => {
-                            super::super::pool_avx512::max_forward(
-                                planes,
-                                x.as_ptr(),
-                                y.as_mut_ptr(),
-                            );
-                            super::super::pool_avx512::max_grad(
-                                planes,
-                                x.as_ptr(),
-                                dy.as_ptr(),
-                                dx.as_mut_ptr(),
-                            );
-                        }
-                        Simd::Avx2 => {
-                            super::super::pool_avx2::max_forward(
-                                planes,
-                                x.as_ptr(),
-                                y.as_mut_ptr(),
-                            );
-                            super::super::pool_avx2::max_grad(
-                                planes,
-                                x.as_ptr(),
-                                dy.as_ptr(),
-                                dx.as_mut_ptr(),
-                            );
-                        }
-                    }
+                    (simd.forward)(planes, x.as_ptr(), y.as_mut_ptr());
+                    (simd.grad)(planes, x.as_ptr(), dy.as_ptr(), dx.as_mut_ptr());
                 }
                 let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
                 assert_eq!(bits(&y), bits(&y0), "forward {h}x{w}");

@@ -3,7 +3,8 @@
 //! `pool_avx512` (see there for why they are the reference's tie and NaN
 //! rule), with compares producing lane masks instead of mask registers.
 //! A row's last `ow % 4` windows take the scalar path of the same rule.
-//! Callers check `is_x86_feature_detected!("avx2")`.
+//! `pool` runs the planes and rows and checks
+//! `is_x86_feature_detected!("avx2")`.
 
 use std::arch::x86_64::{
     __m256, __m256i, _mm256_and_ps, _mm256_andnot_ps, _mm256_blend_ps, _mm256_blendv_ps,
@@ -12,7 +13,7 @@ use std::arch::x86_64::{
     _mm256_setr_epi32, _mm256_storeu_ps, _mm_loadu_ps, _mm_storeu_ps, _CMP_GT_OQ, _CMP_UNORD_Q,
 };
 
-use super::pool_avx512::Planes;
+use super::pool::MaxRows;
 
 /// Windows per vector.
 const V: usize = 4;
@@ -59,97 +60,69 @@ fn first_max(a: [f32; 2], b: [f32; 2]) -> usize {
     }
 }
 
-/// `y = maxpool2d(x, 2, 2)`.
-///
-/// # Safety
-/// `x` holds `planes * h * w` floats, `y` `planes * oh * ow`, with
-/// `2 * oh <= h`, `2 * ow <= w`; the host has AVX2.
-#[target_feature(enable = "avx2")]
-pub unsafe fn max_forward(pl: Planes, x: *const f32, y: *mut f32) {
-    // The even lanes first (only the low half of the result is stored).
-    let even: __m256i = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
-    let full = pl.ow / V * V;
-    for p in 0..pl.planes {
-        for i in 0..pl.oh {
-            // SAFETY: rows `2i`, `2i + 1` of plane `p` and output row `i`
-            // are inside the buffers by the geometry contract; a group of
-            // four windows reads `2 * (j + 4) <= 2 * ow <= w` floats of a row.
-            unsafe {
-                let a = x.add((p * pl.h + 2 * i) * pl.w);
-                let b = a.add(pl.w);
-                let out = y.add((p * pl.oh + i) * pl.ow);
-                for j in (0..full).step_by(V) {
-                    let w = windows(a.add(2 * j), b.add(2 * j));
-                    let win = _mm256_blendv_ps(w.ha, w.hb, w.vb);
-                    let packed = _mm256_permutevar8x32_ps(win, even);
-                    _mm_storeu_ps(out.add(j), _mm256_castps256_ps128(packed));
-                }
-                for j in full..pl.ow {
-                    let (ra, rb) = (a.add(2 * j), b.add(2 * j));
-                    let k = first_max([*ra, *ra.add(1)], [*rb, *rb.add(1)]);
-                    *out.add(j) = if k < 2 { *ra.add(k) } else { *rb.add(k - 2) };
-                }
+/// The row routines of `pool::MaxRows` on AVX2.
+pub struct Avx2;
+
+impl MaxRows for Avx2 {
+    #[target_feature(enable = "avx2")]
+    unsafe fn forward(a: *const f32, b: *const f32, out: *mut f32, ow: usize) {
+        // The even lanes first (only the low half of the result is stored).
+        let even: __m256i = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+        let full = ow / V * V;
+        // SAFETY: windows `0..ow` are in the rows (`MaxRows`); a group of
+        // four windows reads `2 * (j + 4) <= 2 * ow` floats of a row.
+        unsafe {
+            for j in (0..full).step_by(V) {
+                let w = windows(a.add(2 * j), b.add(2 * j));
+                let win = _mm256_blendv_ps(w.ha, w.hb, w.vb);
+                let packed = _mm256_permutevar8x32_ps(win, even);
+                _mm_storeu_ps(out.add(j), _mm256_castps256_ps128(packed));
+            }
+            for j in full..ow {
+                let (ra, rb) = (a.add(2 * j), b.add(2 * j));
+                let k = first_max([*ra, *ra.add(1)], [*rb, *rb.add(1)]);
+                *out.add(j) = if k < 2 { *ra.add(k) } else { *rb.add(k - 2) };
             }
         }
     }
-}
 
-/// `dx = maxpool2d_grad(x, dy)` for 2×2 windows with stride 2: `dy` at
-/// each window's first maximum, zero elsewhere (also in rows and columns
-/// no window covers).
-///
-/// # Safety
-/// As [`max_forward`], with `dy` of `planes * oh * ow` floats and `dx` of
-/// `planes * h * w`.
-#[target_feature(enable = "avx2")]
-pub unsafe fn max_grad(pl: Planes, x: *const f32, dy: *const f32, dx: *mut f32) {
-    let dup = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3);
-    let ones = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
-    let full = pl.ow / V * V;
-    for p in 0..pl.planes {
-        for i in 0..pl.oh {
-            let row = (p * pl.h + 2 * i) * pl.w;
-            // SAFETY: as in `max_forward`; `dx` has the layout of `x`.
-            unsafe {
-                let (a, b) = (x.add(row), x.add(row + pl.w));
-                let (da, db) = (dx.add(row), dx.add(row + pl.w));
-                let g = dy.add((p * pl.oh + i) * pl.ow);
-                for j in (0..full).step_by(V) {
-                    let w = windows(a.add(2 * j), b.add(2 * j));
-                    let d = _mm256_permutevar8x32_ps(
-                        _mm256_castps128_ps256(_mm_loadu_ps(g.add(j))),
-                        dup,
-                    );
-                    // Even lanes: which of the window's four elements wins.
-                    let a0 = _mm256_andnot_ps(_mm256_or_ps(w.vb, w.ga), ones);
-                    let a1 = _mm256_andnot_ps(w.vb, w.ga);
-                    let b0 = _mm256_andnot_ps(w.gb, w.vb);
-                    let b1 = _mm256_and_ps(w.gb, w.vb);
-                    // Lane 2j takes the `*0` decision, lane 2j + 1 the `*1` one.
-                    let ma = _mm256_blend_ps::<0xAA>(a0, _mm256_permute_ps::<0xA0>(a1));
-                    let mb = _mm256_blend_ps::<0xAA>(b0, _mm256_permute_ps::<0xA0>(b1));
-                    _mm256_storeu_ps(da.add(2 * j), _mm256_and_ps(ma, d));
-                    _mm256_storeu_ps(db.add(2 * j), _mm256_and_ps(mb, d));
-                }
-                for j in full..pl.ow {
-                    let (ra, rb) = (a.add(2 * j), b.add(2 * j));
-                    let k = first_max([*ra, *ra.add(1)], [*rb, *rb.add(1)]);
-                    let v = *g.add(j);
-                    for (e, out) in [da, da.add(1), db, db.add(1)].into_iter().enumerate() {
-                        *out.add(2 * j) = if e == k { v } else { 0.0 };
-                    }
-                }
-                for c in 2 * pl.ow..pl.w {
-                    *da.add(c) = 0.0;
-                    *db.add(c) = 0.0;
+    #[target_feature(enable = "avx2")]
+    unsafe fn grad(
+        a: *const f32,
+        b: *const f32,
+        g: *const f32,
+        da: *mut f32,
+        db: *mut f32,
+        ow: usize,
+    ) {
+        let dup = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3);
+        let ones = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
+        let full = ow / V * V;
+        // SAFETY: as in `forward`.
+        unsafe {
+            for j in (0..full).step_by(V) {
+                let w = windows(a.add(2 * j), b.add(2 * j));
+                let d =
+                    _mm256_permutevar8x32_ps(_mm256_castps128_ps256(_mm_loadu_ps(g.add(j))), dup);
+                // Even lanes: which of the window's four elements wins.
+                let a0 = _mm256_andnot_ps(_mm256_or_ps(w.vb, w.ga), ones);
+                let a1 = _mm256_andnot_ps(w.vb, w.ga);
+                let b0 = _mm256_andnot_ps(w.gb, w.vb);
+                let b1 = _mm256_and_ps(w.gb, w.vb);
+                // Lane 2j takes the `*0` decision, lane 2j + 1 the `*1` one.
+                let ma = _mm256_blend_ps::<0xAA>(a0, _mm256_permute_ps::<0xA0>(a1));
+                let mb = _mm256_blend_ps::<0xAA>(b0, _mm256_permute_ps::<0xA0>(b1));
+                _mm256_storeu_ps(da.add(2 * j), _mm256_and_ps(ma, d));
+                _mm256_storeu_ps(db.add(2 * j), _mm256_and_ps(mb, d));
+            }
+            for j in full..ow {
+                let (ra, rb) = (a.add(2 * j), b.add(2 * j));
+                let k = first_max([*ra, *ra.add(1)], [*rb, *rb.add(1)]);
+                let v = *g.add(j);
+                for (e, out) in [da, da.add(1), db, db.add(1)].into_iter().enumerate() {
+                    *out.add(2 * j) = if e == k { v } else { 0.0 };
                 }
             }
-        }
-        let covered = 2 * pl.oh * pl.w;
-        // SAFETY: the rows of plane `p` below the last window are in `dx`.
-        unsafe {
-            let rest = dx.add(p * pl.h * pl.w + covered);
-            std::ptr::write_bytes(rest, 0, pl.h * pl.w - covered);
         }
     }
 }

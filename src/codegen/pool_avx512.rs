@@ -14,7 +14,8 @@
 //! The forward compresses the even lanes into eight outputs; the gradient
 //! writes `dy` to the winner and `0` to the other three, so each element
 //! of `dx` is stored once (windows do not overlap) with no fill and no
-//! scatter. Callers check `is_x86_feature_detected!("avx512f")`.
+//! scatter. `pool` runs the planes and rows and checks
+//! `is_x86_feature_detected!("avx512f")`.
 
 use std::arch::x86_64::{
     __m512, __mmask16, _mm512_loadu_si512, _mm512_mask_blend_ps, _mm512_mask_cmp_ps_mask,
@@ -22,15 +23,7 @@ use std::arch::x86_64::{
     _mm512_permute_ps, _mm512_permutexvar_ps, _CMP_GT_OQ, _CMP_UNORD_Q,
 };
 
-/// Plane geometry: input `h x w`, output `oh x ow`.
-#[derive(Clone, Copy)]
-pub struct Planes {
-    pub planes: usize,
-    pub h: usize,
-    pub w: usize,
-    pub oh: usize,
-    pub ow: usize,
-}
+use super::pool::MaxRows;
 
 const EVEN: __mmask16 = 0x5555;
 /// Lane `2j` and `2j + 1` take window `j`'s gradient.
@@ -67,74 +60,48 @@ unsafe fn windows(a: *const f32, b: *const f32, n: usize) -> Windows {
     Windows { ga, gb, vb, ha, hb }
 }
 
-/// `y = maxpool2d(x, 2, 2)`.
-///
-/// # Safety
-/// `x` holds `planes * h * w` floats, `y` `planes * oh * ow`, with
-/// `2 * oh <= h`, `2 * ow <= w`; the host has AVX-512F.
-#[target_feature(enable = "avx512f")]
-pub unsafe fn max_forward(pl: Planes, x: *const f32, y: *mut f32) {
-    for p in 0..pl.planes {
-        for i in 0..pl.oh {
-            // SAFETY: rows `2i`, `2i + 1` of plane `p` and output row `i`
-            // are inside the buffers by the geometry contract.
+/// The row routines of `pool::MaxRows` on AVX-512F.
+pub struct Avx512;
+
+impl MaxRows for Avx512 {
+    #[target_feature(enable = "avx512f")]
+    unsafe fn forward(a: *const f32, b: *const f32, out: *mut f32, ow: usize) {
+        for j in (0..ow).step_by(8) {
+            let n = (ow - j).min(8);
+            // SAFETY: windows `j..j + n` are in the rows (`MaxRows`).
             unsafe {
-                let a = x.add((p * pl.h + 2 * i) * pl.w);
-                let b = a.add(pl.w);
-                let out = y.add((p * pl.oh + i) * pl.ow);
-                for j in (0..pl.ow).step_by(8) {
-                    let n = (pl.ow - j).min(8);
-                    let w = windows(a.add(2 * j), b.add(2 * j), n);
-                    let win = _mm512_mask_blend_ps(w.vb, w.ha, w.hb);
-                    let packed = _mm512_maskz_compress_ps(EVEN, win);
-                    _mm512_mask_storeu_ps(out.add(j), low(n), packed);
-                }
+                let w = windows(a.add(2 * j), b.add(2 * j), n);
+                let win = _mm512_mask_blend_ps(w.vb, w.ha, w.hb);
+                let packed = _mm512_maskz_compress_ps(EVEN, win);
+                _mm512_mask_storeu_ps(out.add(j), low(n), packed);
             }
         }
     }
-}
 
-/// `dx = maxpool2d_grad(x, dy)` for 2×2 windows with stride 2: `dy` at
-/// each window's first maximum, zero elsewhere (also in rows and columns
-/// no window covers).
-///
-/// # Safety
-/// As [`max_forward`], with `dy` of `planes * oh * ow` floats and `dx` of
-/// `planes * h * w`.
-#[target_feature(enable = "avx512f")]
-pub unsafe fn max_grad(pl: Planes, x: *const f32, dy: *const f32, dx: *mut f32) {
-    // SAFETY: `DUP` is 16 `i32`s, one unaligned 512-bit load.
-    let dup = unsafe { _mm512_loadu_si512(DUP.as_ptr().cast()) };
-    for p in 0..pl.planes {
-        for i in 0..pl.oh {
-            let row = (p * pl.h + 2 * i) * pl.w;
-            // SAFETY: as in `max_forward`; `dx` has the layout of `x`.
+    #[target_feature(enable = "avx512f")]
+    unsafe fn grad(
+        a: *const f32,
+        b: *const f32,
+        g: *const f32,
+        da: *mut f32,
+        db: *mut f32,
+        ow: usize,
+    ) {
+        // SAFETY: `DUP` is 16 `i32`s, one unaligned 512-bit load.
+        let dup = unsafe { _mm512_loadu_si512(DUP.as_ptr().cast()) };
+        for j in (0..ow).step_by(8) {
+            let n = (ow - j).min(8);
+            // SAFETY: windows `j..j + n` are in the rows (`MaxRows`).
             unsafe {
-                let (a, b) = (x.add(row), x.add(row + pl.w));
-                let (da, db) = (dx.add(row), dx.add(row + pl.w));
-                let g = dy.add((p * pl.oh + i) * pl.ow);
-                for j in (0..pl.ow).step_by(8) {
-                    let n = (pl.ow - j).min(8);
-                    let w = windows(a.add(2 * j), b.add(2 * j), n);
-                    let d = _mm512_permutexvar_ps(dup, _mm512_maskz_loadu_ps(low(n), g.add(j)));
-                    let (na, nb) = (EVEN & !w.vb, EVEN & w.vb);
-                    let ma = (na & !w.ga) | ((na & w.ga) << 1);
-                    let mb = (nb & !w.gb) | ((nb & w.gb) << 1);
-                    let m = low(2 * n);
-                    _mm512_mask_storeu_ps(da.add(2 * j), m, _mm512_maskz_mov_ps(ma, d));
-                    _mm512_mask_storeu_ps(db.add(2 * j), m, _mm512_maskz_mov_ps(mb, d));
-                }
-                for c in 2 * pl.ow..pl.w {
-                    *da.add(c) = 0.0;
-                    *db.add(c) = 0.0;
-                }
+                let w = windows(a.add(2 * j), b.add(2 * j), n);
+                let d = _mm512_permutexvar_ps(dup, _mm512_maskz_loadu_ps(low(n), g.add(j)));
+                let (na, nb) = (EVEN & !w.vb, EVEN & w.vb);
+                let ma = (na & !w.ga) | ((na & w.ga) << 1);
+                let mb = (nb & !w.gb) | ((nb & w.gb) << 1);
+                let m = low(2 * n);
+                _mm512_mask_storeu_ps(da.add(2 * j), m, _mm512_maskz_mov_ps(ma, d));
+                _mm512_mask_storeu_ps(db.add(2 * j), m, _mm512_maskz_mov_ps(mb, d));
             }
-        }
-        let covered = 2 * pl.oh * pl.w;
-        // SAFETY: the rows of plane `p` below the last window are in `dx`.
-        unsafe {
-            let rest = dx.add(p * pl.h * pl.w + covered);
-            std::ptr::write_bytes(rest, 0, pl.h * pl.w - covered);
         }
     }
 }

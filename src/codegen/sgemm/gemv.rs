@@ -4,18 +4,125 @@
 //! AVX-512: 64 columns at a time in 4 zmm accumulators per row. AVX2 (16
 //! ymm registers): 32 columns per pass in 4 accumulators per row for one
 //! or two rows, 16 columns in 2 for three or four.
+//!
+//! One loop body ([`rows`]) is written against the few vector operations
+//! of [`Vector`]; it is inlined into a `#[target_feature]` wrapper per
+//! instruction set, so the intrinsics compile for that set only.
 
 use std::arch::x86_64::*;
 
 use super::block::Dst;
 use super::Mat;
 
-/// Columns per pass.
-const W: usize = 64;
-
-/// Whether [`run`] takes a product of `m` rows with this B.
+/// Whether the `run_*` functions take a product of `m` rows with this B.
 pub fn fits(m: usize, rhs: Mat) -> bool {
     m <= 4 && rhs.cs == 1
+}
+
+/// The vector operations [`rows`] needs. Every method is `inline(always)`
+/// and only called from functions compiled for the instruction set.
+trait Vector {
+    type V: Copy;
+    /// Which lanes of a vector starting at a column are below `n`.
+    type Mask: Copy;
+    /// Floats per vector.
+    const LANES: usize;
+    unsafe fn mask(n: usize, lo: usize) -> Self::Mask;
+    unsafe fn zero() -> Self::V;
+    unsafe fn splat(p: *const f32) -> Self::V;
+    /// Loads the lanes of `m` (all of them when `full`).
+    unsafe fn load(p: *const f32, m: Self::Mask, full: bool) -> Self::V;
+    unsafe fn store(p: *mut f32, m: Self::Mask, full: bool, v: Self::V);
+    unsafe fn fma(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
+    unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
+}
+
+struct Zmm;
+
+impl Vector for Zmm {
+    type V = __m512;
+    type Mask = __mmask16;
+    const LANES: usize = 16;
+    #[inline(always)]
+    unsafe fn mask(n: usize, lo: usize) -> __mmask16 {
+        let c = n.saturating_sub(lo).min(16);
+        ((1u32 << c) - 1) as __mmask16
+    }
+    #[inline(always)]
+    unsafe fn zero() -> __m512 {
+        _mm512_setzero_ps()
+    }
+    #[inline(always)]
+    unsafe fn splat(p: *const f32) -> __m512 {
+        _mm512_set1_ps(*p)
+    }
+    // Masked moves cost no more than plain ones here.
+    #[inline(always)]
+    unsafe fn load(p: *const f32, m: __mmask16, _: bool) -> __m512 {
+        _mm512_maskz_loadu_ps(m, p)
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut f32, m: __mmask16, _: bool, v: __m512) {
+        _mm512_mask_storeu_ps(p, m, v)
+    }
+    #[inline(always)]
+    unsafe fn fma(a: __m512, b: __m512, c: __m512) -> __m512 {
+        _mm512_fmadd_ps(a, b, c)
+    }
+    #[inline(always)]
+    unsafe fn add(a: __m512, b: __m512) -> __m512 {
+        _mm512_add_ps(a, b)
+    }
+}
+
+struct Ymm;
+
+impl Vector for Ymm {
+    type V = __m256;
+    type Mask = __m256i;
+    const LANES: usize = 8;
+    #[inline(always)]
+    unsafe fn mask(n: usize, lo: usize) -> __m256i {
+        let c = n.saturating_sub(lo).min(8) as i32;
+        _mm256_cmpgt_epi32(
+            _mm256_set1_epi32(c),
+            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+        )
+    }
+    #[inline(always)]
+    unsafe fn zero() -> __m256 {
+        _mm256_setzero_ps()
+    }
+    #[inline(always)]
+    unsafe fn splat(p: *const f32) -> __m256 {
+        _mm256_broadcast_ss(&*p)
+    }
+    // `vmaskmovps` is slow (stores especially, on Zen 3): only the ragged
+    // end of a row takes it.
+    #[inline(always)]
+    unsafe fn load(p: *const f32, m: __m256i, full: bool) -> __m256 {
+        if full {
+            _mm256_loadu_ps(p)
+        } else {
+            _mm256_maskload_ps(p, m)
+        }
+    }
+    #[inline(always)]
+    unsafe fn store(p: *mut f32, m: __m256i, full: bool, v: __m256) {
+        if full {
+            _mm256_storeu_ps(p, v)
+        } else {
+            _mm256_maskstore_ps(p, m, v)
+        }
+    }
+    #[inline(always)]
+    unsafe fn fma(a: __m256, b: __m256, c: __m256) -> __m256 {
+        _mm256_fmadd_ps(a, b, c)
+    }
+    #[inline(always)]
+    unsafe fn add(a: __m256, b: __m256) -> __m256 {
+        _mm256_add_ps(a, b)
+    }
 }
 
 /// `dst (+)= lhs @ rhs` for `fits(m, rhs)` (see `sgemm`).
@@ -24,55 +131,10 @@ pub fn fits(m: usize, rhs: Mat) -> bool {
 /// As for `sgemm`; `dst.cs == 1`; the host has AVX-512F and FMA.
 pub unsafe fn run_avx512(dims: (usize, usize, usize), dst: Dst, lhs: Mat, rhs: Mat, acc: bool) {
     match dims.0 {
-        1 => rows::<1>(dims, dst, lhs, rhs, acc),
-        2 => rows::<2>(dims, dst, lhs, rhs, acc),
-        3 => rows::<3>(dims, dst, lhs, rhs, acc),
-        _ => rows::<4>(dims, dst, lhs, rhs, acc),
-    }
-}
-
-/// The lanes of columns `lo..lo+16` that are below `n`.
-fn lanes(n: usize, lo: usize) -> __mmask16 {
-    let c = n.saturating_sub(lo).min(16);
-    ((1u32 << c) - 1) as __mmask16
-}
-
-/// # Safety
-/// As for [`run`], with `R == m`.
-#[target_feature(enable = "avx512f,fma")]
-unsafe fn rows<const R: usize>(
-    (_, n, k): (usize, usize, usize),
-    dst: Dst,
-    lhs: Mat,
-    rhs: Mat,
-    acc: bool,
-) {
-    for j0 in (0..n).step_by(W) {
-        let masks: [__mmask16; 4] = std::array::from_fn(|v| lanes(n, j0 + 16 * v));
-        let mut r = [[_mm512_setzero_ps(); 4]; R];
-        for p in 0..k {
-            let b = rhs.at(p, j0).ptr;
-            let bv: [__m512; 4] =
-                std::array::from_fn(|v| _mm512_maskz_loadu_ps(masks[v], b.add(16 * v)));
-            for (i, row) in r.iter_mut().enumerate() {
-                let a = _mm512_set1_ps(*lhs.at(i, p).ptr);
-                for (x, &b) in row.iter_mut().zip(&bv) {
-                    *x = _mm512_fmadd_ps(a, b, *x);
-                }
-            }
-        }
-        for (i, row) in r.iter().enumerate() {
-            let d = dst.ptr.add(i * dst.rs + j0);
-            for (v, &x) in row.iter().enumerate() {
-                let dv = d.add(16 * v);
-                let x = if acc {
-                    _mm512_add_ps(x, _mm512_maskz_loadu_ps(masks[v], dv))
-                } else {
-                    x
-                };
-                _mm512_mask_storeu_ps(dv, masks[v], x);
-            }
-        }
+        1 => on_avx512::<1>(dims, dst, lhs, rhs, acc),
+        2 => on_avx512::<2>(dims, dst, lhs, rhs, acc),
+        3 => on_avx512::<3>(dims, dst, lhs, rhs, acc),
+        _ => on_avx512::<4>(dims, dst, lhs, rhs, acc),
     }
 }
 
@@ -82,68 +144,71 @@ unsafe fn rows<const R: usize>(
 /// As for `sgemm`; `dst.cs == 1`; the host has AVX2 and FMA.
 pub unsafe fn run_avx2(dims: (usize, usize, usize), dst: Dst, lhs: Mat, rhs: Mat, acc: bool) {
     match dims.0 {
-        1 => rows_avx2::<1, 4>(dims, dst, lhs, rhs, acc),
-        2 => rows_avx2::<2, 4>(dims, dst, lhs, rhs, acc),
-        3 => rows_avx2::<3, 2>(dims, dst, lhs, rhs, acc),
-        _ => rows_avx2::<4, 2>(dims, dst, lhs, rhs, acc),
+        1 => on_avx2::<1, 4>(dims, dst, lhs, rhs, acc),
+        2 => on_avx2::<2, 4>(dims, dst, lhs, rhs, acc),
+        3 => on_avx2::<3, 2>(dims, dst, lhs, rhs, acc),
+        _ => on_avx2::<4, 2>(dims, dst, lhs, rhs, acc),
     }
 }
 
-/// The lanes of columns `lo..lo+8` that are below `n`, as a maskload mask.
-///
 /// # Safety
-/// The host has AVX2.
-#[target_feature(enable = "avx2")]
-unsafe fn lanes_avx2(n: usize, lo: usize) -> __m256i {
-    let c = n.saturating_sub(lo).min(8) as i32;
-    _mm256_cmpgt_epi32(
-        _mm256_set1_epi32(c),
-        _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
-    )
+/// As for [`run_avx512`], with `R == m`.
+#[target_feature(enable = "avx512f,fma")]
+unsafe fn on_avx512<const R: usize>(d: (usize, usize, usize), dst: Dst, l: Mat, r: Mat, a: bool) {
+    rows::<Zmm, R, 4>(d, dst, l, r, a)
 }
 
-/// `V` ymm vectors (8 columns each) per row of A.
-///
 /// # Safety
 /// As for [`run_avx2`], with `R == m`.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn rows_avx2<const R: usize, const V: usize>(
+unsafe fn on_avx2<const R: usize, const N: usize>(
+    d: (usize, usize, usize),
+    dst: Dst,
+    l: Mat,
+    r: Mat,
+    a: bool,
+) {
+    rows::<Ymm, R, N>(d, dst, l, r, a)
+}
+
+/// `N` vectors per row of A, `R == m` rows.
+///
+/// # Safety
+/// As for the `run_*` functions; called only from a wrapper compiled for
+/// `S`'s instruction set.
+#[inline(always)]
+unsafe fn rows<S: Vector, const R: usize, const N: usize>(
     (_, n, k): (usize, usize, usize),
     dst: Dst,
     lhs: Mat,
     rhs: Mat,
     acc: bool,
 ) {
-    for j0 in (0..n).step_by(8 * V) {
-        let masks: [__m256i; V] = std::array::from_fn(|v| lanes_avx2(n, j0 + 8 * v));
-        let full = j0 + 8 * V <= n;
-        let mut r = [[_mm256_setzero_ps(); V]; R];
+    let l = S::LANES;
+    for j0 in (0..n).step_by(l * N) {
+        let masks: [S::Mask; N] = std::array::from_fn(|v| S::mask(n, j0 + l * v));
+        let full = j0 + l * N <= n;
+        let mut r = [[S::zero(); N]; R];
         for p in 0..k {
             let b = rhs.at(p, j0).ptr;
-            let bv: [__m256; V] = std::array::from_fn(|v| {
-                if full {
-                    _mm256_loadu_ps(b.add(8 * v))
-                } else {
-                    _mm256_maskload_ps(b.add(8 * v), masks[v])
-                }
-            });
+            let bv: [S::V; N] = std::array::from_fn(|v| S::load(b.add(l * v), masks[v], full));
             for (i, row) in r.iter_mut().enumerate() {
-                let a = _mm256_broadcast_ss(&*lhs.at(i, p).ptr);
+                let a = S::splat(lhs.at(i, p).ptr);
                 for (x, &b) in row.iter_mut().zip(&bv) {
-                    *x = _mm256_fmadd_ps(a, b, *x);
+                    *x = S::fma(a, b, *x);
                 }
             }
         }
         for (i, row) in r.iter().enumerate() {
             let d = dst.ptr.add(i * dst.rs + j0);
             for (v, &x) in row.iter().enumerate() {
-                let dv = d.add(8 * v);
+                let dv = d.add(l * v);
                 let x = if acc {
-                    _mm256_add_ps(x, _mm256_maskload_ps(dv, masks[v]))
+                    S::add(x, S::load(dv, masks[v], full))
                 } else {
                     x
                 };
-                _mm256_maskstore_ps(dv, masks[v], x);
+                S::store(dv, masks[v], full, x);
             }
         }
     }
