@@ -18,11 +18,12 @@
 //! Callers check [`fits`] and that the host has AVX2 and FMA.
 
 use std::arch::x86_64::{
-    __m256, __m256i, _mm256_castps256_ps128, _mm256_cmpgt_epi32, _mm256_extractf128_ps,
-    _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_maskload_ps, _mm256_set1_epi32, _mm256_set1_ps,
-    _mm256_setr_epi32, _mm256_setzero_ps, _mm256_storeu_ps, _mm_add_ps, _mm_cvtss_f32,
-    _mm_movehl_ps, _mm_shuffle_ps,
+    __m256, _mm256_castps256_ps128, _mm256_extractf128_ps, _mm256_fmadd_ps, _mm256_set1_ps,
+    _mm256_setzero_ps, _mm256_storeu_ps, _mm_add_ps, _mm_cvtss_f32, _mm_movehl_ps, _mm_shuffle_ps,
 };
+
+use super::helpers::Conv;
+use super::lanes_avx2::{lanes, load};
 
 /// The most taps the direct path takes (three channels of 3×3).
 pub const MAX_TAPS: usize = 27;
@@ -31,76 +32,29 @@ const FB: usize = 8;
 /// Taps per gradient block (accumulators held in registers).
 const TB: usize = 9;
 
-/// Convolution geometry, images `[B, C, H, W]` to `[B, F, OH, OW]`.
-#[derive(Clone, Copy)]
-pub struct Geometry {
-    pub b: usize,
-    pub c: usize,
-    pub h: usize,
-    pub w: usize,
-    pub f: usize,
-    pub kh: usize,
-    pub kw: usize,
-    pub oh: usize,
-    pub ow: usize,
-}
-
 /// Whether the direct path computes this convolution.
-pub fn fits(g: &Geometry, stride: usize, pad: usize) -> bool {
-    let taps = g.c * g.kh * g.kw;
-    stride == 1
-        && pad == 0
-        && (1..=MAX_TAPS).contains(&taps)
+pub fn fits(g: &Conv) -> bool {
+    g.stride == 1
+        && g.pad == 0
+        && (1..=MAX_TAPS).contains(&g.ckk())
         && g.oh + g.kh == g.h + 1
         && g.ow + g.kw == g.w + 1
 }
 
-impl Geometry {
-    fn taps(&self) -> usize {
-        self.c * self.kh * self.kw
-    }
-
-    /// Offsets of the taps from an output pixel's top-left input, in the
-    /// weights' `[C, KH, KW]` order.
-    fn offsets(&self) -> [usize; MAX_TAPS] {
-        let mut off = [0; MAX_TAPS];
-        let mut t = 0;
-        for c in 0..self.c {
-            for i in 0..self.kh {
-                for j in 0..self.kw {
-                    off[t] = (c * self.h + i) * self.w + j;
-                    t += 1;
-                }
+/// Offsets of the taps from an output pixel's top-left input, in the
+/// weights' `[C, KH, KW]` order.
+fn offsets(g: &Conv) -> [usize; MAX_TAPS] {
+    let mut off = [0; MAX_TAPS];
+    let mut t = 0;
+    for c in 0..g.c {
+        for i in 0..g.kh {
+            for j in 0..g.kw {
+                off[t] = (c * g.h + i) * g.w + j;
+                t += 1;
             }
         }
-        off
     }
-}
-
-/// The lanes of a group of eight pixels that are inside a row of `n`.
-#[target_feature(enable = "avx2")]
-unsafe fn lanes(n: usize) -> __m256i {
-    _mm256_cmpgt_epi32(
-        _mm256_set1_epi32(n.min(8) as i32),
-        _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
-    )
-}
-
-/// Eight floats at `p`, or the lanes of `mask` (zero elsewhere).
-///
-/// # Safety
-/// The lanes read are in bounds; the host has AVX2.
-#[inline]
-#[target_feature(enable = "avx2")]
-unsafe fn load(p: *const f32, full: bool, mask: __m256i) -> __m256 {
-    // SAFETY: the caller guarantees the lanes read are in bounds.
-    unsafe {
-        if full {
-            _mm256_loadu_ps(p)
-        } else {
-            _mm256_maskload_ps(p, mask)
-        }
-    }
+    off
 }
 
 /// `y = conv2d(x, w)` for [`fits`] geometries.
@@ -109,8 +63,8 @@ unsafe fn load(p: *const f32, full: bool, mask: __m256i) -> __m256 {
 /// `x` holds `B*C*H*W` floats, `w` `F*C*KH*KW`, `y` `B*F*OH*OW`; the host
 /// has AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
-pub unsafe fn forward(g: Geometry, x: *const f32, w: *const f32, y: *mut f32) {
-    let (taps, off) = (g.taps(), g.offsets());
+pub unsafe fn forward(g: Conv, x: *const f32, w: *const f32, y: *mut f32) {
+    let (taps, off) = (g.ckk(), offsets(&g));
     let (img, plane) = (g.c * g.h * g.w, g.oh * g.ow);
     for f0 in (0..g.f).step_by(FB) {
         let nf = (g.f - f0).min(FB);
@@ -180,8 +134,8 @@ unsafe fn hsum(v: __m256) -> f32 {
 /// `x` holds `B*C*H*W` floats, `dy` `B*F*OH*OW`, `dw` `F*C*KH*KW`; the
 /// host has AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
-pub unsafe fn grad_weight(g: Geometry, x: *const f32, dy: *const f32, dw: *mut f32) {
-    let (taps, off) = (g.taps(), g.offsets());
+pub unsafe fn grad_weight(g: Conv, x: *const f32, dy: *const f32, dw: *mut f32) {
+    let (taps, off) = (g.ckk(), offsets(&g));
     let (img, plane) = (g.c * g.h * g.w, g.oh * g.ow);
     for f in 0..g.f {
         for t0 in (0..taps).step_by(TB) {

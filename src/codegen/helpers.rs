@@ -55,18 +55,19 @@ pub unsafe extern "C" fn matmul(a: *mut u8, b: *mut u8, c: *mut u8, _: *mut u8, 
 }
 
 /// Convolution geometry `[B, C, H, W, F, KH, KW, OH, OW, stride, pad, threads]`.
-struct Conv {
-    b: usize,
-    c: usize,
-    h: usize,
-    w: usize,
-    f: usize,
-    kh: usize,
-    kw: usize,
-    oh: usize,
-    ow: usize,
-    stride: usize,
-    pad: usize,
+#[derive(Clone, Copy)]
+pub(super) struct Conv {
+    pub(super) b: usize,
+    pub(super) c: usize,
+    pub(super) h: usize,
+    pub(super) w: usize,
+    pub(super) f: usize,
+    pub(super) kh: usize,
+    pub(super) kw: usize,
+    pub(super) oh: usize,
+    pub(super) ow: usize,
+    pub(super) stride: usize,
+    pub(super) pad: usize,
     threads: usize,
 }
 
@@ -89,25 +90,15 @@ impl Conv {
         }
     }
 
-    /// The geometry for the direct path, when it applies on this host.
+    /// Whether the direct path computes this convolution on this host.
     #[cfg(target_arch = "x86_64")]
-    fn direct(&self) -> Option<super::conv_direct::Geometry> {
-        let g = super::conv_direct::Geometry {
-            b: self.b,
-            c: self.c,
-            h: self.h,
-            w: self.w,
-            f: self.f,
-            kh: self.kh,
-            kw: self.kw,
-            oh: self.oh,
-            ow: self.ow,
-        };
+    fn direct(&self) -> bool {
         let host = is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma");
-        (host && super::conv_direct::fits(&g, self.stride, self.pad)).then_some(g)
+        host && super::conv_direct::fits(self)
     }
 
-    fn ckk(&self) -> usize {
+    /// The depth of the im2col product: taps per output pixel.
+    pub(super) fn ckk(&self) -> usize {
         self.c * self.kh * self.kw
     }
 
@@ -150,10 +141,10 @@ impl Conv {
 pub unsafe extern "C" fn conv2d(x: *mut u8, w: *mut u8, y: *mut u8, s: *mut u8, g: *const i64) {
     let cv = Conv::read(g);
     #[cfg(target_arch = "x86_64")]
-    if let Some(d) = cv.direct() {
+    if cv.direct() {
         // SAFETY: the buffers have the geometry's sizes; `direct` checked
         // the host.
-        unsafe { super::conv_direct::forward(d, x.cast(), w.cast(), y.cast()) };
+        unsafe { super::conv_direct::forward(cv, x.cast(), w.cast(), y.cast()) };
         return;
     }
     let (ckk, p) = (cv.ckk(), cv.pixels());
@@ -202,9 +193,9 @@ pub unsafe extern "C" fn conv2d_grad_weight(
 ) {
     let cv = Conv::read(g);
     #[cfg(target_arch = "x86_64")]
-    if let Some(d) = cv.direct() {
+    if cv.direct() {
         // SAFETY: as in `conv2d`.
-        unsafe { super::conv_direct::grad_weight(d, x.cast(), dy.cast(), dw.cast()) };
+        unsafe { super::conv_direct::grad_weight(cv, x.cast(), dy.cast(), dw.cast()) };
         return;
     }
     let (ckk, p) = (cv.ckk(), cv.pixels());

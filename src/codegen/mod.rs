@@ -23,6 +23,8 @@ mod explain;
 mod expr;
 mod helpers;
 mod inplace;
+#[cfg(target_arch = "x86_64")]
+mod lanes_avx2;
 mod lower;
 pub mod math;
 mod merge;

@@ -11,6 +11,7 @@
 
 use std::arch::x86_64::*;
 
+use super::super::lanes_avx2;
 use super::block::Dst;
 use super::Mat;
 
@@ -83,11 +84,7 @@ impl Vector for Ymm {
     const LANES: usize = 8;
     #[inline(always)]
     unsafe fn mask(n: usize, lo: usize) -> __m256i {
-        let c = n.saturating_sub(lo).min(8) as i32;
-        _mm256_cmpgt_epi32(
-            _mm256_set1_epi32(c),
-            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
-        )
+        lanes_avx2::lanes(n.saturating_sub(lo))
     }
     #[inline(always)]
     unsafe fn zero() -> __m256 {
@@ -97,16 +94,12 @@ impl Vector for Ymm {
     unsafe fn splat(p: *const f32) -> __m256 {
         _mm256_broadcast_ss(&*p)
     }
-    // `vmaskmovps` is slow (stores especially, on Zen 3): only the ragged
-    // end of a row takes it.
     #[inline(always)]
     unsafe fn load(p: *const f32, m: __m256i, full: bool) -> __m256 {
-        if full {
-            _mm256_loadu_ps(p)
-        } else {
-            _mm256_maskload_ps(p, m)
-        }
+        lanes_avx2::load(p, full, m)
     }
+    // `vmaskmovps` is slow (stores especially, on Zen 3): only the ragged
+    // end of a row takes it.
     #[inline(always)]
     unsafe fn store(p: *mut f32, m: __m256i, full: bool, v: __m256) {
         if full {
