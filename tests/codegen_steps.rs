@@ -20,12 +20,14 @@ mod run_step;
 
 use std::collections::HashMap;
 
-use codegen_common::{distance, run_jit, test_options};
-use dlc::codegen::compile;
+use codegen_common::{distance, random_inputs, run_jit, test_options};
+use dlc::codegen::{compile, Options};
 use dlc::ir::interp::interp_outputs;
-use dlc::lower::{data_fields, train_spec, Items, StepKind};
+use dlc::lower::{data_fields, train_spec, Items, StepGraph, StepKind};
 use ndarray::{ArrayD, IxDyn};
-use run_step::{data_def, init_params, lower, parse, synthetic_data, train_def, Rng};
+use run_step::{
+    data_def, example_train_step, init_params, lower, parse, synthetic_data, train_def, Rng,
+};
 
 /// `text` with its optimizer replaced by SGD with momentum.
 fn with_sgd(text: &str) -> String {
@@ -140,4 +142,113 @@ fn small_examples_train_steps_match_the_reference() {
     ] {
         both(name, text, 8, 4);
     }
+}
+
+/// Outputs of `steps` runs of `g` compiled with `threads`, each run fed
+/// the previous run's parameter updates; with how many kernels were split.
+fn threaded_runs(
+    step: &StepGraph,
+    threads: usize,
+    steps: usize,
+) -> (Vec<HashMap<String, ArrayD<f32>>>, usize) {
+    let opts = Options {
+        threads,
+        ..test_options()
+    };
+    let mut c = compile(&step.graph, &opts).expect("compile");
+    let split = c.parts().filter(|&p| p > 1).count();
+    let data = synthetic_data(&step.graph, 10, &mut Rng::new(5));
+    let mut state = init_params(step);
+    let mut runs = Vec::new();
+    for k in 1..=steps {
+        let mut ins = state.clone();
+        ins.extend(data.iter().map(|(a, b)| (a.clone(), b.clone())));
+        ins.insert("lr".into(), ArrayD::from_elem(IxDyn(&[]), 0.01));
+        for s in ["t", "step"] {
+            ins.insert(s.into(), ArrayD::from_elem(IxDyn(&[]), k as f32));
+        }
+        ins.insert("seed".into(), ArrayD::from_elem(IxDyn(&[]), 42.0));
+        let out = run_jit(&mut c, &ins);
+        for p in &step.params {
+            if let Some(v) = out.get(&format!("update:{}", p.name)) {
+                state.insert(p.name.clone(), v.clone());
+            }
+        }
+        runs.push(out);
+    }
+    (runs, split)
+}
+
+/// Work shared among threads gives exactly the one-thread results: each
+/// element is computed by the same code either way. The MLP's optimizer
+/// update (its 784 x 128 weight with Adam) is a split kernel; the CNN adds
+/// split ReLU gradients, the direct first convolution (images shared
+/// forward, filters in the weight gradient) and max pooling (planes).
+#[test]
+fn work_shared_across_threads_matches_one_thread_exactly() {
+    for (name, text, batch) in [
+        ("mlp", include_str!("../examples/mlp.dlm"), 16),
+        ("mnist_cnn", include_str!("../examples/mnist_cnn.dlm"), 8),
+    ] {
+        let step = example_train_step(name, text, batch);
+        let (one, none_split) = threaded_runs(&step, 1, 3);
+        let (two, split) = threaded_runs(&step, 2, 3);
+        assert_eq!(none_split, 0, "{name}");
+        assert!(split > 0, "no kernel of the {name} step was split");
+        for (a, b) in one.iter().zip(&two) {
+            for (out, v) in a {
+                assert!(
+                    v.iter()
+                        .zip(b[out].iter())
+                        .all(|(x, y)| x.to_bits() == y.to_bits()),
+                    "{name}: {out} differs between one and two threads"
+                );
+            }
+        }
+    }
+}
+
+/// Split loops of lengths that are no multiple of the vector width or of
+/// the share size (a flat loop with a scalar tail, a transposed store
+/// whose outer dimension is shared) cover every element once.
+#[test]
+fn split_loops_with_ragged_ends_cover_every_element() {
+    use dlc::ir::{BinaryOp, DType, Graph, InputKind, UnaryOp};
+    let mut g = Graph::new();
+    let x = g
+        .input("x", InputKind::Data, &[3, 11001], DType::F32)
+        .unwrap();
+    let e = g.unary(UnaryOp::Exp, x).unwrap();
+    let t = g.transpose(x, &[1, 0]).unwrap();
+    let two = g.full(2.0, &[11001, 3]).unwrap();
+    let t2 = g.binary(BinaryOp::Mul, t, two).unwrap();
+    g.output("e", e);
+    g.output("t2", t2);
+    let inputs = random_inputs(&g, 9, 1);
+    let x_val = inputs["x"]
+        .clone()
+        .into_dimensionality::<ndarray::Ix2>()
+        .unwrap();
+    let mut results = Vec::new();
+    for threads in [1, 2] {
+        let opts = Options {
+            threads,
+            ..test_options()
+        };
+        let mut c = compile(&g, &opts).expect("compile");
+        // One kernel per output: both are split with two threads.
+        let split = c.parts().filter(|&p| p > 1).count();
+        assert_eq!(split, if threads > 1 { 2 } else { 0 }, "{threads} threads");
+        results.push(run_jit(&mut c, &inputs));
+    }
+    let want_t2 = x_val.t().mapv(|v| 2.0 * v);
+    for r in &results {
+        assert_eq!(r["t2"], want_t2.clone().into_dyn());
+        let e_ok = r["e"]
+            .iter()
+            .zip(x_val.iter())
+            .all(|(a, v)| (a - v.exp()).abs() <= 1e-6 * v.exp());
+        assert!(e_ok, "exp differs");
+    }
+    assert_eq!(results[0]["e"], results[1]["e"]);
 }

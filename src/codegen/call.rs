@@ -128,7 +128,13 @@ pub fn call(g: &Graph, f: &Fusion, n: NodeId, threads: usize) -> Option<Call> {
     let mut geom: Vec<i64> = geom.into_iter().map(|v| v as i64).collect();
     if matches!(
         node.op,
-        Op::Conv2d { .. } | Op::Conv2dGradInput { .. } | Op::Conv2dGradWeight { .. }
+        Op::Conv2d { .. }
+            | Op::Conv2dGradInput { .. }
+            | Op::Conv2dGradWeight { .. }
+            | Op::MaxPool2d { .. }
+            | Op::MaxPool2dGrad { .. }
+            | Op::AvgPool2d { .. }
+            | Op::AvgPool2dGrad { .. }
     ) {
         geom.push(threads as i64);
     }

@@ -128,16 +128,23 @@ unsafe fn hsum(v: __m256) -> f32 {
     _mm_cvtss_f32(_mm_add_ps(s, _mm_shuffle_ps::<1>(s, s)))
 }
 
-/// `dw = conv2d_grad_weight(x, dy)` for [`fits`] geometries.
+/// `dw = conv2d_grad_weight(x, dy)` for [`fits`] geometries, filters
+/// `filters` (a sub-range of `0..F`) only.
 ///
 /// # Safety
 /// `x` holds `B*C*H*W` floats, `dy` `B*F*OH*OW`, `dw` `F*C*KH*KW`; the
 /// host has AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
-pub unsafe fn grad_weight(g: Conv, x: *const f32, dy: *const f32, dw: *mut f32) {
+pub unsafe fn grad_weight(
+    g: Conv,
+    filters: std::ops::Range<usize>,
+    x: *const f32,
+    dy: *const f32,
+    dw: *mut f32,
+) {
     let (taps, off) = (g.ckk(), offsets(&g));
     let (img, plane) = (g.c * g.h * g.w, g.oh * g.ow);
-    for f in 0..g.f {
+    for f in filters {
         for t0 in (0..taps).step_by(TB) {
             let nt = (taps - t0).min(TB);
             // Missing taps repeat the last one (computed, never stored).

@@ -13,7 +13,7 @@ use cranelift_frontend::FunctionBuilder;
 
 use super::expr::{Combine, ENode, Flat, LoopSpec};
 use super::math::Lanes;
-use super::Frame;
+use super::{Frame, Split};
 use crate::ir::{BinaryOp, DType, UnaryOp};
 
 /// Merges dims `i`, `i + 1` wherever all accesses allow it.
@@ -72,6 +72,7 @@ struct Nest<'s> {
     out_base: Value,
     /// The buffers of `spec.also`, in order.
     also_bases: Vec<Value>,
+    split: Option<Split>,
 }
 
 /// Emits the whole loop nest of `spec` (collapsed by the caller).
@@ -91,6 +92,7 @@ pub fn emit(b: &mut FunctionBuilder, fr: &Frame, spec: &LoopSpec) {
         bases,
         out_base,
         also_bases,
+        split: fr.split,
     };
     if spec.combine != Combine::Store {
         let init = if spec.combine == Combine::Sum {
@@ -133,26 +135,72 @@ pub fn counted(
     start: i64,
     end: i64,
     step: i64,
-    mut body: impl FnMut(&mut FunctionBuilder, Value),
+    body: impl FnMut(&mut FunctionBuilder, Value),
 ) {
     if start >= end {
         return;
     }
+    let s = b.ins().iconst(types::I64, start);
+    let limit = b.ins().iconst(types::I64, end - step + 1);
+    looped(b, s, limit, step, body);
+}
+
+/// [`counted`] with bounds known only at run time.
+fn counted_from(
+    b: &mut FunctionBuilder,
+    start: Value,
+    end: Value,
+    step: i64,
+    body: impl FnMut(&mut FunctionBuilder, Value),
+) {
+    let limit = b.ins().iadd_imm_s(end, 1 - step);
+    looped(b, start, limit, step, body);
+}
+
+/// `i = start; while i < limit { body(i); i += step }`.
+fn looped(
+    b: &mut FunctionBuilder,
+    start: Value,
+    limit: Value,
+    step: i64,
+    mut body: impl FnMut(&mut FunctionBuilder, Value),
+) {
     let header = b.create_block();
     let block = b.create_block();
     let exit = b.create_block();
     b.append_block_param(header, types::I64);
-    let s = b.ins().iconst(types::I64, start);
-    b.ins().jump(header, &[s.into()]);
+    b.ins().jump(header, &[start.into()]);
     b.switch_to_block(header);
     let i = b.block_params(header)[0];
-    let more = b.ins().icmp_imm_s(IntCC::SignedLessThan, i, end - step + 1);
+    let more = b.ins().icmp(IntCC::SignedLessThan, i, limit);
     b.ins().brif(more, block, &[], exit, &[]);
     b.switch_to_block(block);
     body(b, i);
     let next = b.ins().iadd_imm_s(i, step);
     b.ins().jump(header, &[next.into()]);
     b.switch_to_block(exit);
+}
+
+/// An iteration range of one loop: fixed, or this call's share of a split
+/// kernel's outermost dimension.
+#[derive(Clone, Copy)]
+enum Span {
+    Fixed(i64, i64),
+    Run(Value, Value),
+}
+
+impl Span {
+    fn each(
+        self,
+        b: &mut FunctionBuilder,
+        step: i64,
+        body: impl FnMut(&mut FunctionBuilder, Value),
+    ) {
+        match self {
+            Span::Fixed(start, end) => counted(b, start, end, step, body),
+            Span::Run(start, end) => counted_from(b, start, end, step, body),
+        }
+    }
 }
 
 impl Nest<'_> {
@@ -170,10 +218,36 @@ impl Nest<'_> {
             return;
         }
         let strides: Vec<i64> = flats(self.spec).map(|f| f.strides[d]).collect();
-        counted(b, 0, self.spec.shape[d] as i64, 1, |b, i| {
+        let n = self.spec.shape[d] as i64;
+        let span = match self.split {
+            Some(s) if d == 0 => {
+                let (lo, hi) = share(b, s, n as usize, 1);
+                Span::Run(lo, hi)
+            }
+            _ => Span::Fixed(0, n),
+        };
+        span.each(b, 1, |b, i| {
             let next = advance(b, offsets, &strides, i);
             self.level(b, d + 1, &next);
         });
+    }
+
+    /// The vector and scalar ranges of the innermost loop (`n` points,
+    /// vectors up to `vec_end`); when the kernel is split and this is its
+    /// only dimension, this call's share of them.
+    fn inner_spans(&self, b: &mut FunctionBuilder, n: i64, vec_end: i64) -> [Span; 2] {
+        match self.split {
+            Some(s) if self.rank() == 1 => {
+                // Shares are whole cache lines, so only the last one has a
+                // scalar tail.
+                let (lo, hi) = share(b, s, n as usize, 16);
+                let ve = b.ins().iconst(types::I64, vec_end);
+                let vec_hi = b.ins().smin(hi, ve);
+                let tail_lo = b.ins().smax(lo, ve);
+                [Span::Run(lo, vec_hi), Span::Run(tail_lo, hi)]
+            }
+            _ => [Span::Fixed(0, vec_end), Span::Fixed(vec_end, n)],
+        }
     }
 
     fn inner_strides(&self) -> Vec<i64> {
@@ -199,8 +273,9 @@ impl Nest<'_> {
         let reduce_inner = out_stride == 0 && self.spec.combine != Combine::Store;
         let vec_end = if self.vectorizable() { n / 4 * 4 } else { 0 };
         if !reduce_inner {
-            for (w, start, end, step) in [(4, 0, vec_end, 4), (1, vec_end, n, 1)] {
-                counted(b, start, end, step, |b, i| {
+            let spans = self.inner_spans(b, n, vec_end);
+            for (w, span) in [4, 1].into_iter().zip(spans) {
+                span.each(b, w as i64, |b, i| {
                     let offs = advance(b, offsets, &strides, i);
                     let vals = self.body(b, Lanes::new(w), &offs, i);
                     self.update_out(b, Lanes::new(w), &offs, &vals);
@@ -347,6 +422,18 @@ impl Nest<'_> {
         }
         vals
     }
+}
+
+/// Part `s.part`'s share `[lo, hi)` of `0..n`: chunks of `n / s.parts`
+/// rounded up to a multiple of `align` (empty past the end).
+fn share(b: &mut FunctionBuilder, s: Split, n: usize, align: usize) -> (Value, Value) {
+    let chunk = n.div_ceil(s.parts).next_multiple_of(align) as i64;
+    let end = b.ins().iconst(types::I64, n as i64);
+    let lo = b.ins().imul_imm_s(s.part, chunk);
+    let lo = b.ins().smin(lo, end);
+    let hi = b.ins().iadd_imm_s(lo, chunk);
+    let hi = b.ins().smin(hi, end);
+    (lo, hi)
 }
 
 /// Offsets one level deeper: `offsets[j] + i * strides[j]`.

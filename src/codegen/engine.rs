@@ -10,8 +10,10 @@
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::default_libcall_names;
+use rayon::prelude::*;
 
 use super::call::call;
+use super::helpers::Shared;
 use super::inplace::in_place;
 use super::lower::{helper_symbols, lower, Unit};
 use super::{CodegenError, Options, Place};
@@ -67,13 +69,14 @@ enum Source {
 #[repr(C, align(64))]
 struct Block([u8; 64]);
 
-type KernelFn = unsafe extern "C" fn(*const *mut u8);
+type KernelFn = unsafe extern "C" fn(*const *mut u8, i64);
 
 /// A compiled step: call [`Compiled::run`] with buffers in the order of
 /// [`Compiled::inputs`] and [`Compiled::outputs`].
 pub struct Compiled {
     module: Option<JITModule>,
-    kernels: Vec<KernelFn>,
+    /// Each kernel with the number of parts it runs in (`lower::parts`).
+    kernels: Vec<(KernelFn, usize)>,
     slots: Vec<*mut u8>,
     arena: Vec<Block>,
     inputs: Vec<TensorSig>,
@@ -171,11 +174,14 @@ pub fn compile(g: &Graph, opts: &Options) -> Result<Compiled, CodegenError> {
     module.finalize_definitions()?;
     let kernels = ids
         .iter()
-        .map(|&id| {
+        .map(|&(id, parts)| {
             let p = module.get_finalized_function(id);
             // SAFETY: every kernel was defined with the signature
-            // `fn(*const *mut u8)` by `lower`.
-            unsafe { std::mem::transmute::<*const u8, KernelFn>(p) }
+            // `fn(*const *mut u8, i64)` by `lower`.
+            (
+                unsafe { std::mem::transmute::<*const u8, KernelFn>(p) },
+                parts,
+            )
         })
         .collect();
     let blocks = plan.arena_bytes.div_ceil(64).max(1);
@@ -291,6 +297,11 @@ impl Compiled {
         &self.in_place
     }
 
+    /// Per kernel, how many threads share its loops (1: not split).
+    pub fn parts(&self) -> impl Iterator<Item = usize> + '_ {
+        self.kernels.iter().map(|&(_, parts)| parts)
+    }
+
     /// Runs the step. `inputs` and `outputs` follow [`Compiled::inputs`]
     /// and [`Compiled::outputs`]; lengths and dtypes are checked.
     pub fn run(&mut self, inputs: &[In], outputs: &mut [Out]) -> Result<(), CodegenError> {
@@ -328,11 +339,20 @@ impl Compiled {
         }
         let last = self.slots.len() - 1;
         self.slots[last] = self.arena.as_mut_ptr().cast::<u8>();
-        for kernel in &self.kernels {
+        // The slot table is only read while the kernels run.
+        let slots = Shared(self.slots.as_ptr());
+        for &(kernel, parts) in &self.kernels {
             // SAFETY: the slots point at buffers of the sizes the kernels
             // were compiled for (checked above) and at the arena, which is
-            // as large as the memory plan says.
-            unsafe { kernel(self.slots.as_ptr()) };
+            // as large as the memory plan says. The parts of a split
+            // kernel write disjoint elements and read none that another
+            // part writes (`lower::parts`).
+            let run = |part: usize| unsafe { kernel(slots.get(), part as i64) };
+            if parts > 1 {
+                (0..parts).into_par_iter().for_each(run);
+            } else {
+                run(0);
+            }
         }
         for &(k, src, bytes) in &self.copies {
             let from = match src {

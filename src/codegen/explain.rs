@@ -26,6 +26,9 @@ pub struct KernelReport {
     /// Loop nests (passes over memory) after merging elementwise parts
     /// into multi-output loops; library calls are not counted.
     pub loops: usize,
+    /// Threads sharing the kernel's loops (`Compiled::parts`; 1 until a
+    /// compiled step says otherwise).
+    pub parts: usize,
 }
 
 fn numel(s: &[usize]) -> u64 {
@@ -121,6 +124,7 @@ pub fn explain(g: &Graph, f: &Fusion) -> Vec<KernelReport> {
                 flops: fl,
                 bytes,
                 loops,
+                parts: 1,
             }
         })
         .collect()
@@ -130,9 +134,14 @@ pub fn explain(g: &Graph, f: &Fusion) -> Vec<KernelReport> {
 pub fn explain_text(reports: &[KernelReport]) -> String {
     let mut s = String::new();
     for (i, r) in reports.iter().enumerate() {
+        let split = if r.parts > 1 {
+            format!(" x{}", r.parts)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             s,
-            "k{i:<3} {:<28} {:>12} flop {:>11} B {:>3} loops  [{}]",
+            "k{i:<3} {:<28} {:>12} flop {:>11} B {:>3} loops{split}  [{}]",
             r.label,
             r.flops,
             r.bytes,

@@ -17,6 +17,43 @@ use super::sgemm::{self, Mat};
 /// `fn(p0, p1, p2, p3, geometry)`.
 pub type Helper = unsafe extern "C" fn(*mut u8, *mut u8, *mut u8, *mut u8, *const i64);
 
+/// A raw pointer (or pointer table) rayon workers may share; the routines
+/// using it give each worker disjoint elements to write. Read it with
+/// [`Shared::get`] inside a closure, so the closure captures the wrapper
+/// and not the bare pointer.
+#[derive(Clone, Copy)]
+pub(super) struct Shared<P: Copy>(pub(super) P);
+
+// SAFETY: see the type's documentation; every user states why its
+// workers' accesses are disjoint.
+unsafe impl<P: Copy> Send for Shared<P> {}
+unsafe impl<P: Copy> Sync for Shared<P> {}
+
+impl<P: Copy> Shared<P> {
+    pub(super) fn get(self) -> P {
+        self.0
+    }
+}
+
+/// Elements below which a routine's work is not shared among threads.
+pub(super) const SHARE_MIN: usize = 1 << 15;
+
+/// Runs `body(lo, hi)` for `threads` contiguous chunks of `0..n` on rayon
+/// workers; inline, as one chunk, when `threads <= 1` or `work` (the
+/// elements the whole job touches) is below [`SHARE_MIN`].
+pub(super) fn share(n: usize, threads: usize, work: usize, body: impl Fn(usize, usize) + Sync) {
+    use rayon::prelude::*;
+    let parts = threads.clamp(1, n.max(1));
+    if parts == 1 || work < SHARE_MIN {
+        body(0, n);
+        return;
+    }
+    let chunk = n.div_ceil(parts);
+    (0..parts)
+        .into_par_iter()
+        .for_each(|k| body((k * chunk).min(n), ((k + 1) * chunk).min(n)));
+}
+
 pub(super) unsafe fn geom<'a>(g: *const i64, n: usize) -> &'a [usize] {
     slice::from_raw_parts(g.cast::<usize>(), n)
 }
@@ -142,9 +179,22 @@ pub unsafe extern "C" fn conv2d(x: *mut u8, w: *mut u8, y: *mut u8, s: *mut u8, 
     let cv = Conv::read(g);
     #[cfg(target_arch = "x86_64")]
     if cv.direct() {
-        // SAFETY: the buffers have the geometry's sizes; `direct` checked
-        // the host.
-        unsafe { super::conv_direct::forward(cv, x.cast(), w.cast(), y.cast()) };
+        let (img, out) = (cv.c * cv.h * cv.w, cv.f * cv.pixels());
+        let (xs, ys) = (
+            Shared(x.cast::<f32>().cast_const()),
+            Shared(y.cast::<f32>()),
+        );
+        let w = Shared(w.cast::<f32>().cast_const());
+        share(cv.b, cv.threads, cv.b * out, |lo, hi| {
+            let part = Conv { b: hi - lo, ..cv };
+            // SAFETY: the buffers have the geometry's sizes, so images
+            // `lo..hi` of `x` and `y` are inside them; the workers write
+            // disjoint images of `y`. `direct` checked the host.
+            unsafe {
+                let (x, y) = (xs.get().add(lo * img), ys.get().add(lo * out));
+                super::conv_direct::forward(part, x, w.get(), y);
+            }
+        });
         return;
     }
     let (ckk, p) = (cv.ckk(), cv.pixels());
@@ -194,8 +244,17 @@ pub unsafe extern "C" fn conv2d_grad_weight(
     let cv = Conv::read(g);
     #[cfg(target_arch = "x86_64")]
     if cv.direct() {
-        // SAFETY: as in `conv2d`.
-        unsafe { super::conv_direct::grad_weight(cv, x.cast(), dy.cast(), dw.cast()) };
+        let (xs, dys) = (
+            Shared(x.cast::<f32>().cast_const()),
+            Shared(dy.cast::<f32>().cast_const()),
+        );
+        let dws = Shared(dw.cast::<f32>());
+        let work = cv.b * cv.f * cv.pixels();
+        share(cv.f, cv.threads, work, |lo, hi| {
+            // SAFETY: as in `conv2d`; the workers write the disjoint
+            // filters `lo..hi` of `dw`.
+            unsafe { super::conv_direct::grad_weight(cv, lo..hi, xs.get(), dys.get(), dws.get()) };
+        });
         return;
     }
     let (ckk, p) = (cv.ckk(), cv.pixels());

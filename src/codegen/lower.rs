@@ -1,9 +1,12 @@
 //! Lowering a fused, planned graph to Cranelift functions, generic over
 //! `cranelift_module::Module` (the JIT today, an object file later).
 //!
-//! Each kernel becomes one function `extern "C" fn(slots: *const *mut u8)`.
-//! `slots` holds the caller's input pointers, then its output pointers, then
-//! the arena base; [`Place`] says where each buffer lives. Library parts
+//! Each kernel becomes one function
+//! `extern "C" fn(slots: *const *mut u8, part: i64)`. `slots` holds the
+//! caller's input pointers, then its output pointers, then the arena base;
+//! [`Place`] says where each buffer lives. A kernel that [`parts`] splits
+//! runs part `part` of each of its loops (the caller makes one call per
+//! part, on different threads); any other ignores `part`. Library parts
 //! call imported Rust routines by name (`dlc_matmul`...) with their geometry
 //! in a read-only data object.
 
@@ -15,9 +18,9 @@ use super::call::{call, movement};
 use super::emit_loop::{collapse, emit, fill};
 use super::expr::loop_spec;
 use super::merge::{pieces, Piece};
-use super::{CodegenError, Frame, Place};
+use super::{CodegenError, Frame, Place, Split};
 use crate::ir::{Graph, NodeId, Op};
-use crate::passes::fuse::{Fusion, Kernel, KernelKind};
+use crate::passes::fuse::{Fusion, KernelKind};
 
 /// Everything lowering needs besides the module.
 pub struct Unit<'a> {
@@ -58,7 +61,57 @@ fn kernel_sig<M: Module>(m: &M) -> Signature {
     let mut sig = m.make_signature();
     sig.params
         .push(AbiParam::new(m.target_config().pointer_type()));
+    sig.params.push(AbiParam::new(types::I64));
     sig
+}
+
+/// Points below which an elementwise kernel runs whole on one thread: a
+/// share of a smaller one is not worth waking a second thread for.
+const SPLIT_MIN: usize = 1 << 15;
+
+/// Into how many parts a kernel made of `pieces` is split: `threads` when
+/// it is elementwise stores only (no reduction, movement or call), every
+/// loop has a dimension to share, no loop reads a buffer another loop of
+/// the kernel writes (so a part never waits for another's elements), and
+/// the loops hold at least [`SPLIT_MIN`] points; 1 otherwise.
+pub fn parts(pieces: &[Piece], threads: usize) -> usize {
+    use super::expr::{Combine, ENode};
+    let mut specs = Vec::with_capacity(pieces.len());
+    for piece in pieces {
+        match piece {
+            Piece::Loop(spec) if spec.combine == Combine::Store && !spec.shape.is_empty() => {
+                specs.push(spec)
+            }
+            _ => return 1,
+        }
+    }
+    let writes = |s: &super::expr::LoopSpec| {
+        let mut w = vec![s.out];
+        w.extend(s.also.iter().map(|&(_, o)| o));
+        w
+    };
+    for (i, a) in specs.iter().enumerate() {
+        let written = writes(a);
+        for (j, other) in specs.iter().enumerate() {
+            let reads = other.nodes.iter().any(|n| match n {
+                ENode::Load { buf, .. } => written.contains(buf),
+                _ => false,
+            });
+            let clash = writes(other).iter().any(|o| written.contains(o));
+            if i != j && (reads || clash) {
+                return 1;
+            }
+        }
+    }
+    let points: usize = specs
+        .iter()
+        .map(|s| s.shape.iter().product::<usize>())
+        .sum();
+    if threads > 1 && points >= SPLIT_MIN {
+        threads
+    } else {
+        1
+    }
 }
 
 fn helper_sig<M: Module>(m: &M) -> Signature {
@@ -70,25 +123,34 @@ fn helper_sig<M: Module>(m: &M) -> Signature {
     sig
 }
 
-/// Declares and defines one function per kernel; returns their ids.
-pub fn lower<M: Module>(m: &mut M, unit: &Unit) -> Result<Vec<FuncId>, CodegenError> {
+/// Declares and defines one function per kernel; returns their ids, each
+/// with the number of parts it runs in (see [`parts`]).
+pub fn lower<M: Module>(m: &mut M, unit: &Unit) -> Result<Vec<(FuncId, usize)>, CodegenError> {
     let mut ctx = m.make_context();
     let mut fctx = FunctionBuilderContext::new();
     let mut ids = Vec::new();
     for (k, kernel) in unit.fusion.kernels.iter().enumerate() {
         let id = m.declare_function(&format!("dlc_kernel_{k}"), Linkage::Export, &kernel_sig(m))?;
         ctx.func.signature = kernel_sig(m);
+        let n_parts;
         {
             let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
             let entry = b.create_block();
             b.append_block_params_for_function_params(entry);
             b.switch_to_block(entry);
+            let pieces = pieces(unit.g, unit.fusion, kernel);
+            n_parts = parts(&pieces, unit.threads);
+            let params = b.block_params(entry);
             let fr = Frame {
-                slots: b.block_params(entry)[0],
+                slots: params[0],
                 places: unit.places,
                 arena_slot: unit.arena_slot,
+                split: (n_parts > 1).then_some(Split {
+                    part: params[1],
+                    parts: n_parts,
+                }),
             };
-            kernel_body(m, &mut b, &fr, unit, k, kernel)?;
+            kernel_body(m, &mut b, &fr, unit, k, pieces)?;
             b.ins().return_(&[]);
             b.seal_all_blocks();
             b.finalize(m.target_config());
@@ -97,7 +159,7 @@ pub fn lower<M: Module>(m: &mut M, unit: &Unit) -> Result<Vec<FuncId>, CodegenEr
             CodegenError::Cranelift(format!("kernel {k} ({}): {e:?}", kernel.label))
         })?;
         m.clear_context(&mut ctx);
-        ids.push(id);
+        ids.push((id, n_parts));
     }
     Ok(ids)
 }
@@ -108,10 +170,10 @@ fn kernel_body<M: Module>(
     fr: &Frame,
     unit: &Unit,
     k: usize,
-    kernel: &Kernel,
+    pieces: Vec<Piece>,
 ) -> Result<(), CodegenError> {
     let g = unit.g;
-    for piece in pieces(g, unit.fusion, kernel) {
+    for piece in pieces {
         let (p, part) = match piece {
             Piece::Loop(spec) => {
                 emit(b, fr, &spec);

@@ -56,6 +56,18 @@ pub struct Frame<'a> {
     pub slots: Value,
     pub places: &'a [Option<Place>],
     pub arena_slot: usize,
+    /// Set when the kernel's loops are shared among threads (see
+    /// `lower::parts`): each call runs part `part` of every loop.
+    pub split: Option<Split>,
+}
+
+/// One call's share of a split kernel: the `part`-th of `parts` chunks of
+/// every loop's outermost dimension.
+#[derive(Clone, Copy)]
+pub struct Split {
+    /// The kernel's second argument.
+    pub part: Value,
+    pub parts: usize,
 }
 
 /// Code generation options.
@@ -65,7 +77,8 @@ pub struct Options {
     pub verify: bool,
     /// Cranelift `opt_level = speed` rather than `none`.
     pub optimize: bool,
-    /// Threads for matmul/conv (rayon workers inside `sgemm`); 1 = none.
+    /// Threads for matmul/conv (rayon workers inside `sgemm`) and for the
+    /// large elementwise kernels (split into that many parts); 1 = none.
     pub threads: usize,
 }
 

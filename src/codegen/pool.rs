@@ -7,6 +7,8 @@
 //! hosts run the scalar loops here.
 
 use super::helpers::{f32s, geom};
+#[cfg(target_arch = "x86_64")]
+use super::helpers::{share, Shared};
 
 /// The row routines of 2×2 stride-2 max pooling on one instruction set.
 /// `a` and `b` are a window row pair's two input rows with `2 * ow`
@@ -116,7 +118,7 @@ impl MaxPool2 {
     }
 }
 
-/// Pooling geometry `[B*C, H, W, size, stride, OH, OW]`.
+/// Pooling geometry `[B*C, H, W, size, stride, OH, OW, threads]`.
 #[derive(Clone, Copy)]
 struct Pool {
     planes: usize,
@@ -126,11 +128,13 @@ struct Pool {
     stride: usize,
     oh: usize,
     ow: usize,
+    /// Workers the 2×2 stride-2 paths share the planes among.
+    threads: usize,
 }
 
 impl Pool {
     unsafe fn read(g: *const i64) -> Pool {
-        let v = geom(g, 7);
+        let v = geom(g, 8);
         Pool {
             planes: v[0],
             h: v[1],
@@ -139,6 +143,7 @@ impl Pool {
             stride: v[4],
             oh: v[5],
             ow: v[6],
+            threads: v[7],
         }
     }
 
@@ -210,9 +215,21 @@ pub unsafe extern "C" fn maxpool2d(x: *mut u8, y: *mut u8, _: *mut u8, _: *mut u
     let pl = Pool::read(g);
     #[cfg(target_arch = "x86_64")]
     if let Some((simd, planes)) = pl.fast() {
-        // SAFETY: the buffers have the geometry's sizes and the host has
-        // the instructions (checked by `fast`).
-        unsafe { (simd.forward)(planes, x.cast(), y.cast()) };
+        let (xs, ys) = (
+            Shared(x.cast::<f32>().cast_const()),
+            Shared(y.cast::<f32>()),
+        );
+        let (xp, yp) = (pl.h * pl.w, pl.oh * pl.ow);
+        share(pl.planes, pl.threads, pl.planes * xp, |lo, hi| {
+            let part = Planes {
+                planes: hi - lo,
+                ..planes
+            };
+            // SAFETY: the buffers have the geometry's sizes, so planes
+            // `lo..hi` are inside them; the workers write disjoint planes.
+            // The host has the instructions (checked by `fast`).
+            unsafe { (simd.forward)(part, xs.get().add(lo * xp), ys.get().add(lo * yp)) };
+        });
         return;
     }
     let (nx, ny) = pl.sizes();
@@ -230,8 +247,23 @@ pub unsafe extern "C" fn maxpool2d_grad(
     let pl = Pool::read(g);
     #[cfg(target_arch = "x86_64")]
     if let Some((simd, planes)) = pl.fast() {
-        // SAFETY: as in `maxpool2d`.
-        unsafe { (simd.grad)(planes, x.cast(), dy.cast(), dx.cast()) };
+        let (xs, dys) = (
+            Shared(x.cast::<f32>().cast_const()),
+            Shared(dy.cast::<f32>().cast_const()),
+        );
+        let dxs = Shared(dx.cast::<f32>());
+        let (xp, yp) = (pl.h * pl.w, pl.oh * pl.ow);
+        share(pl.planes, pl.threads, pl.planes * xp, |lo, hi| {
+            let part = Planes {
+                planes: hi - lo,
+                ..planes
+            };
+            // SAFETY: as in `maxpool2d`.
+            unsafe {
+                let (x, dy) = (xs.get().add(lo * xp), dys.get().add(lo * yp));
+                (simd.grad)(part, x, dy, dxs.get().add(lo * xp));
+            }
+        });
         return;
     }
     let (nx, ny) = pl.sizes();
@@ -306,6 +338,7 @@ mod tests {
                 stride: 2,
                 oh: h / 2,
                 ow: w / 2,
+                threads: 1,
             };
             let (nx, ny) = pl.sizes();
             let x = values(nx);

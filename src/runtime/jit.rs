@@ -49,8 +49,12 @@ impl Engine for Jit {
                 }
             }
         }
+        let mut kernels = codegen::explain(graph, &compiled.fusion);
+        for (r, parts) in kernels.iter_mut().zip(compiled.parts()) {
+            r.parts = parts;
+        }
         Ok(Box::new(JitStep {
-            kernels: codegen::explain(graph, &compiled.fusion),
+            kernels,
             stage_f32: vec![Vec::new(); inputs.len()],
             stage_i32: vec![Vec::new(); inputs.len()],
             out_i32: compiled.outputs().iter().map(|_| Vec::new()).collect(),
