@@ -10,12 +10,12 @@
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::default_libcall_names;
-use rayon::prelude::*;
 
 use super::call::call;
 use super::helpers::Shared;
 use super::inplace::in_place;
 use super::lower::{helper_symbols, lower, Unit};
+use super::team;
 use super::{CodegenError, Options, Place};
 use crate::ir::{DType, Graph, NodeId, Op};
 use crate::passes::fuse::{fuse, Fusion, KernelKind, Role};
@@ -349,7 +349,7 @@ impl Compiled {
             // part writes (`lower::parts`).
             let run = |part: usize| unsafe { kernel(slots.get(), part as i64) };
             if parts > 1 {
-                (0..parts).into_par_iter().for_each(run);
+                team::run(parts, &run);
             } else {
                 run(0);
             }

@@ -17,7 +17,7 @@ use super::sgemm::{self, Mat};
 /// `fn(p0, p1, p2, p3, geometry)`.
 pub type Helper = unsafe extern "C" fn(*mut u8, *mut u8, *mut u8, *mut u8, *const i64);
 
-/// A raw pointer (or pointer table) rayon workers may share; the routines
+/// A raw pointer (or pointer table) the team's workers may share; the routines
 /// using it give each worker disjoint elements to write. Read it with
 /// [`Shared::get`] inside a closure, so the closure captures the wrapper
 /// and not the bare pointer.
@@ -38,20 +38,19 @@ impl<P: Copy> Shared<P> {
 /// Elements below which a routine's work is not shared among threads.
 pub(super) const SHARE_MIN: usize = 1 << 15;
 
-/// Runs `body(lo, hi)` for `threads` contiguous chunks of `0..n` on rayon
-/// workers; inline, as one chunk, when `threads <= 1` or `work` (the
+/// Runs `body(lo, hi)` for `threads` contiguous chunks of `0..n` on the
+/// [`team`](super::team); inline, as one chunk, when `threads <= 1` or `work` (the
 /// elements the whole job touches) is below [`SHARE_MIN`].
 pub(super) fn share(n: usize, threads: usize, work: usize, body: impl Fn(usize, usize) + Sync) {
-    use rayon::prelude::*;
     let parts = threads.clamp(1, n.max(1));
     if parts == 1 || work < SHARE_MIN {
         body(0, n);
         return;
     }
     let chunk = n.div_ceil(parts);
-    (0..parts)
-        .into_par_iter()
-        .for_each(|k| body((k * chunk).min(n), ((k + 1) * chunk).min(n)));
+    super::team::run(parts, &|k| {
+        body((k * chunk).min(n), ((k + 1) * chunk).min(n))
+    });
 }
 
 pub(super) unsafe fn geom<'a>(g: *const i64, n: usize) -> &'a [usize] {

@@ -35,6 +35,7 @@ mod pool_avx2;
 #[cfg(target_arch = "x86_64")]
 mod pool_avx512;
 pub mod sgemm;
+mod team;
 
 use cranelift_codegen::ir::Value;
 
@@ -77,7 +78,7 @@ pub struct Options {
     pub verify: bool,
     /// Cranelift `opt_level = speed` rather than `none`.
     pub optimize: bool,
-    /// Threads for matmul/conv (rayon workers inside `sgemm`) and for the
+    /// Threads for matmul/conv (the `team` inside `sgemm`) and for the
     /// large elementwise kernels (split into that many parts); 1 = none.
     pub threads: usize,
 }

@@ -133,7 +133,11 @@ pub unsafe fn run<K: MicroKernel>(
         NC.min(n.next_multiple_of(K::NR))
     };
     let a_len = mc_max * kc_max;
-    scratch::with(a_len + nc_max * kc_max, |buf| {
+    // Every thread asks for the largest blocks any product packs, so it
+    // allocates once whichever parts of which products it happens to run.
+    let most = (MC / K::MR * K::MR + NC.next_multiple_of(K::NR)) * KC;
+    debug_assert!(a_len + nc_max * kc_max <= most);
+    scratch::with(most, |buf| {
         let (pa, pb) = (buf, buf.add(a_len));
         for jc in (0..n).step_by(NC) {
             let nc = NC.min(n - jc);

@@ -16,7 +16,7 @@
 //! or pass a level to [`sgemm`] directly as the tests do): AVX-512F
 //! (`avx512`, 8 x 32 tile in 16 zmm accumulators), AVX2 + FMA (`avx2`,
 //! 6 x 16), and portable Rust (`scalar`, 4 x 8). `threads > 1` splits the
-//! columns (or rows, for narrow products) across rayon workers, each with
+//! columns (or rows, for narrow products) across the team's threads, each with
 //! its own scratch. Products of at most four rows (batch-1 predict) skip
 //! blocking on AVX-512 and AVX2 (`gemv`).
 
@@ -33,8 +33,6 @@ mod scratch;
 mod tests;
 
 use std::sync::OnceLock;
-
-use rayon::prelude::*;
 
 use block::Dst;
 
@@ -145,7 +143,7 @@ pub unsafe fn gemm(
     );
 }
 
-/// Raw pointers shared by the rayon workers of one product.
+/// Raw pointers shared by the threads of one product.
 #[derive(Clone, Copy)]
 struct Job {
     dst: Dst,
@@ -249,7 +247,7 @@ pub unsafe fn sgemm(
     let split_n = n >= 64 * parts || n >= m;
     let len = if split_n { n } else { m };
     let chunk = len.div_ceil(parts).next_multiple_of(32).min(len);
-    (0..len.div_ceil(chunk)).into_par_iter().for_each(|c| {
+    super::team::run(len.div_ceil(chunk), &|c| {
         let (lo, hi) = (c * chunk, ((c + 1) * chunk).min(len));
         let dims = if split_n {
             (m, hi - lo, k)

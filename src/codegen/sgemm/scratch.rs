@@ -1,6 +1,7 @@
 //! Per-thread packing space: one 64-byte-aligned float buffer that grows
-//! to the largest request seen on the thread and is reused afterwards, so
-//! steady-state products allocate nothing.
+//! to the largest request seen on the thread and is reused afterwards (the
+//! blocked product always asks for its largest blocks), so steady-state
+//! products allocate nothing.
 
 use std::cell::RefCell;
 
