@@ -10,6 +10,9 @@
 //! call imported Rust routines by name (`dlc_matmul`...) with their geometry
 //! in a read-only data object.
 
+use std::cell::RefCell;
+
+use cranelift_codegen::cursor::{Cursor, FuncCursor};
 use cranelift_codegen::ir::{types, AbiParam, InstBuilder, MemFlagsData, Signature, Value};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{DataDescription, FuncId, Linkage, Module};
@@ -143,6 +146,8 @@ pub fn lower<M: Module>(m: &mut M, unit: &Unit) -> Result<Vec<(FuncId, usize)>, 
             let params = b.block_params(entry);
             let fr = Frame {
                 slots: params[0],
+                entry,
+                loaded: RefCell::new(Vec::new()),
                 places: unit.places,
                 arena_slot: unit.arena_slot,
                 split: (n_parts > 1).then_some(Split {
@@ -248,9 +253,27 @@ impl Frame<'_> {
         }
     }
 
+    /// Slot `s`'s pointer, loaded in the entry block, so loops find it in
+    /// a register. (Cranelift sinks a movable load to its use and does not
+    /// hoist it out of loops again; a load without `can_move` stays where
+    /// it is put. The slot table does not change while a kernel runs.)
     fn slot(&self, b: &mut FunctionBuilder, s: usize) -> Value {
-        let flags = MemFlagsData::trusted().with_readonly().with_can_move();
-        b.ins().load(types::I64, flags, self.slots, (s * 8) as i32)
+        if let Some(&(_, v)) = self.loaded.borrow().iter().find(|(t, _)| *t == s) {
+            return v;
+        }
+        let flags = MemFlagsData::trusted().with_readonly();
+        let offset = (s * 8) as i32;
+        let v = match b.func.layout.last_inst(self.entry) {
+            Some(last) if b.func.dfg.insts[last].opcode().is_terminator() => FuncCursor::new(
+                b.func,
+            )
+            .at_inst(last)
+            .ins()
+            .load(types::I64, flags, self.slots, offset),
+            _ => b.ins().load(types::I64, flags, self.slots, offset),
+        };
+        self.loaded.borrow_mut().push((s, v));
+        v
     }
 
     /// The arena address `base + off`; the base is the last slot.

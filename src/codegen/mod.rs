@@ -37,7 +37,9 @@ mod pool_avx512;
 pub mod sgemm;
 mod team;
 
-use cranelift_codegen::ir::Value;
+use std::cell::RefCell;
+
+use cranelift_codegen::ir::{Block, Value};
 
 pub use engine::{compile, Compiled, In, Out, TensorSig};
 pub use explain::{explain, explain_text, KernelReport};
@@ -55,6 +57,11 @@ pub enum Place {
 pub struct Frame<'a> {
     /// The `slots` pointer argument.
     pub slots: Value,
+    /// The kernel's entry block, where every slot's pointer is loaded once
+    /// (see `Frame::buffer`).
+    pub entry: Block,
+    /// The slots loaded so far, and their values.
+    pub loaded: RefCell<Vec<(usize, Value)>>,
     pub places: &'a [Option<Place>],
     pub arena_slot: usize,
     /// Set when the kernel's loops are shared among threads (see
