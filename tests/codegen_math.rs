@@ -114,3 +114,39 @@ fn sin_and_cos_with_absolute_error() {
         assert!(worst < 1e-6, "{u:?} {worst}");
     }
 }
+
+/// Compiled steps flush subnormal floats to zero (see
+/// `codegen::subnormal`), inputs and results alike, and leave the
+/// caller's floating-point state as it was.
+#[test]
+fn subnormals_are_flushed_inside_a_step_and_only_there() {
+    let mut g = Graph::new();
+    let x = g.input("x", InputKind::Data, &[8], DType::F32).unwrap();
+    let y = g.scale(x, 1e-10).unwrap();
+    let z = g.scale(x, 1e30).unwrap();
+    g.output("y", y);
+    g.output("z", z);
+    let sub = f32::MIN_POSITIVE / 4.0;
+    let xs = [1e-30, -1e-30, 1.0, 0.0, sub, -sub, 1e-20, 2.0];
+    let inputs: HashMap<String, ArrayD<f32>> = [(
+        "x".to_string(),
+        ArrayD::from_shape_vec(IxDyn(&[8]), xs.to_vec()).unwrap(),
+    )]
+    .into();
+    let mut c = compile(&g, &test_options()).unwrap();
+    let out = run_jit(&mut c, &inputs);
+    let y: Vec<f32> = out["y"].iter().copied().collect();
+    // 1e-30 * 1e-10 is subnormal: flushed (the sign may stay).
+    assert_eq!(y[0], 0.0);
+    assert_eq!(y[1], 0.0);
+    assert_eq!(y[2], 1e-10);
+    assert_eq!(y[6], 1e-30);
+    // A subnormal input reads as zero.
+    let z: Vec<f32> = out["z"].iter().copied().collect();
+    assert_eq!(z[4], 0.0);
+    assert_eq!(z[5], 0.0);
+    assert_eq!(z[0], 1.0);
+    // The caller's arithmetic keeps its subnormals.
+    let tiny = std::hint::black_box(1e-30f32) * std::hint::black_box(1e-10f32);
+    assert!(tiny > 0.0 && tiny < f32::MIN_POSITIVE, "{tiny}");
+}

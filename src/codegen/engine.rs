@@ -15,6 +15,7 @@ use super::call::call;
 use super::helpers::Shared;
 use super::inplace::in_place;
 use super::lower::{helper_symbols, lower, Unit};
+use super::subnormal::Flushed;
 use super::team;
 use super::{CodegenError, Options, Place};
 use crate::ir::{DType, Graph, NodeId, Op};
@@ -341,6 +342,7 @@ impl Compiled {
         self.slots[last] = self.arena.as_mut_ptr().cast::<u8>();
         // The slot table is only read while the kernels run.
         let slots = Shared(self.slots.as_ptr());
+        let _flushed = Flushed::new();
         for &(kernel, parts) in &self.kernels {
             // SAFETY: the slots point at buffers of the sizes the kernels
             // were compiled for (checked above) and at the arena, which is

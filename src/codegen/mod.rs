@@ -35,6 +35,7 @@ mod pool_avx2;
 #[cfg(target_arch = "x86_64")]
 mod pool_avx512;
 pub mod sgemm;
+mod subnormal;
 mod team;
 
 use std::cell::RefCell;

@@ -146,6 +146,7 @@ fn claim(team: &Team, body: &(dyn Fn(usize) + Sync)) {
 
 /// Worker `index`'s loop: wait for a job it joins, claim parts, report.
 fn work(team: &'static Team, index: usize) {
+    super::subnormal::flush_forever();
     let mut seen = 0;
     loop {
         let mut idle = Instant::now();
