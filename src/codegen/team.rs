@@ -44,6 +44,8 @@ struct Team {
     /// Workers that have not finished the current job yet.
     pending: AtomicUsize,
     panicked: AtomicBool,
+    /// Workers done with their start-up (see [`work`]).
+    ready: AtomicUsize,
     workers: OnceLock<Vec<Thread>>,
 }
 
@@ -67,10 +69,11 @@ fn team() -> &'static Team {
             next: AtomicUsize::new(0),
             pending: AtomicUsize::new(0),
             panicked: AtomicBool::new(false),
+            ready: AtomicUsize::new(0),
             workers: OnceLock::new(),
         }));
         let cores = thread::available_parallelism().map_or(1, |n| n.get());
-        let workers = (1..cores.min(MAX_WORKERS + 1))
+        let workers: Vec<Thread> = (1..cores.min(MAX_WORKERS + 1))
             .filter_map(|k| {
                 thread::Builder::new()
                     .name(format!("dlc-worker-{k}"))
@@ -79,6 +82,10 @@ fn team() -> &'static Team {
                     .map(|h| h.thread().clone())
             })
             .collect();
+        // Whatever the workers allocate at start-up is the first job's.
+        while team.ready.load(Ordering::Acquire) < workers.len() {
+            thread::yield_now();
+        }
         let _ = team.workers.set(workers);
         team
     })
@@ -147,6 +154,8 @@ fn claim(team: &Team, body: &(dyn Fn(usize) + Sync)) {
 /// Worker `index`'s loop: wait for a job it joins, claim parts, report.
 fn work(team: &'static Team, index: usize) {
     super::subnormal::flush_forever();
+    super::sgemm::warm_thread();
+    team.ready.fetch_add(1, Ordering::Release);
     let mut seen = 0;
     loop {
         let mut idle = Instant::now();

@@ -16,6 +16,12 @@ const MC: usize = 192;
 /// stays in L2).
 const NC: usize = 512;
 
+/// Floats of packing space for the largest blocks of any micro-kernel
+/// (`MR <= MC`, `NR <= 32`). Every product asks for this much, so a thread
+/// allocates its packing space once, whichever parts of which products it
+/// happens to run.
+pub(super) const PACKED: usize = (MC + NC + 32) * KC;
+
 /// A register-tiled micro-kernel.
 pub trait MicroKernel {
     /// Rows of a tile.
@@ -133,11 +139,8 @@ pub unsafe fn run<K: MicroKernel>(
         NC.min(n.next_multiple_of(K::NR))
     };
     let a_len = mc_max * kc_max;
-    // Every thread asks for the largest blocks any product packs, so it
-    // allocates once whichever parts of which products it happens to run.
-    let most = (MC / K::MR * K::MR + NC.next_multiple_of(K::NR)) * KC;
-    debug_assert!(a_len + nc_max * kc_max <= most);
-    scratch::with(most, |buf| {
+    debug_assert!(a_len + nc_max * kc_max <= PACKED);
+    scratch::with(PACKED, |buf| {
         let (pa, pb) = (buf, buf.add(a_len));
         for jc in (0..n).step_by(NC) {
             let nc = NC.min(n - jc);

@@ -238,9 +238,10 @@ pub unsafe fn sgemm(
     }
     let job = Job { dst, lhs, rhs };
     let parts = threads.clamp(1, 64);
-    // Below ~8 MFLOP (tens of microseconds) waking workers costs more
-    // than it saves.
-    if parts == 1 || 2 * m * n * k < 1 << 23 {
+    // Below ~1 MFLOP (under ten microseconds) handing out the parts
+    // costs more than it saves. (With rayon, which woke sleeping workers
+    // per job, the break-even was near 8 MFLOP; the team's spin.)
+    if parts == 1 || 2 * m * n * k < 1 << 20 {
         return serial(level, (m, n, k), job, accumulate);
     }
     // Split the wider side in chunks that keep whole 32-column panels.
@@ -261,6 +262,12 @@ pub unsafe fn sgemm(
             serial(level, dims, part, accumulate);
         }
     });
+}
+
+/// Makes this thread's packing space now, so that no product it runs
+/// later allocates (the team's workers call it when they start).
+pub(super) fn warm_thread() {
+    scratch::with(block::PACKED, |_| ());
 }
 
 /// One thread's product.
