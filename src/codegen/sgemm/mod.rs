@@ -228,16 +228,29 @@ pub unsafe fn sgemm(
         rs: dst_rs,
         cs: 1,
     };
+    let parts = threads.clamp(1, 64);
     #[cfg(target_arch = "x86_64")]
-    if gemv::fits(m, rhs) {
-        match level {
-            Level::Avx512 => return gemv::run_avx512((m, n, k), dst, lhs, rhs, accumulate),
-            Level::Avx2 => return gemv::run_avx2((m, n, k), dst, lhs, rhs, accumulate),
-            Level::Scalar => {}
+    if gemv::fits(m, rhs) && level != Level::Scalar {
+        let run = |dims, job: Job| match level {
+            Level::Avx512 => gemv::run_avx512(dims, job.dst, job.lhs, job.rhs, accumulate),
+            _ => gemv::run_avx2(dims, job.dst, job.lhs, job.rhs, accumulate),
+        };
+        let job = Job { dst, lhs, rhs };
+        // A batch-1 product streams B once; above ~1 MiB of it (a dense
+        // layer on a flattened feature map) the threads each stream a
+        // band of 64-column panels, from their own cache.
+        if parts == 1 || k * n < GEMV_SHARE_MIN || n < 128 {
+            return run((m, n, k), job);
         }
+        let chunk = n.div_ceil(parts).next_multiple_of(64).min(n);
+        super::team::run(n.div_ceil(chunk), &|c| {
+            let (lo, hi) = (c * chunk, ((c + 1) * chunk).min(n));
+            // SAFETY: `lo < n`; the parts write disjoint columns of `dst`.
+            unsafe { run((m, hi - lo, k), job.from(true, lo)) };
+        });
+        return;
     }
     let job = Job { dst, lhs, rhs };
-    let parts = threads.clamp(1, 64);
     // Below ~1 MFLOP (under ten microseconds) handing out the parts
     // costs more than it saves. (With rayon, which woke sleeping workers
     // per job, the break-even was near 8 MFLOP; the team's spin.)
@@ -269,6 +282,9 @@ pub unsafe fn sgemm(
 pub(super) fn warm_thread() {
     scratch::with(block::PACKED, |_| ());
 }
+
+/// Floats of B above which a product of at most four rows is shared.
+const GEMV_SHARE_MIN: usize = 1 << 18;
 
 /// One thread's product.
 ///

@@ -150,12 +150,16 @@ fn shapes_at_tile_and_block_edges() {
 
 #[test]
 fn two_threads_split_rows_and_columns() {
-    // Each above the 8 MFLOP threading threshold; the second splits rows.
+    // Each above the 1 MFLOP threading threshold; the second splits rows.
+    // The last two are batch-1 and 3-row products over a B of more than
+    // 2^18 floats: bands of columns, a ragged last band.
     for (m, n, k) in [
         (128, 300, 130),
         (300, 100, 150),
         (197, 211, 113),
         (33, 1100, 130),
+        (1, 333, 900),
+        (3, 200, 1400),
     ] {
         all_variants(m, n, k, 2);
     }
