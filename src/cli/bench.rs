@@ -48,7 +48,8 @@ pub struct BenchArgs {
     /// The batch size (default: the train block's `batch`).
     #[arg(long, value_parser = positive)]
     batch: Option<usize>,
-    /// Threads the JIT's contractions may use (default: every core; the
+    /// Threads the JIT's step may use (products, convolutions, pooling and
+    /// large elementwise kernels; default: every core; the
     /// reference engine uses one).
     #[arg(long, value_parser = positive)]
     threads: Option<usize>,

@@ -40,7 +40,8 @@ pub struct RunArgs {
     /// What runs the step graphs.
     #[arg(long, value_enum, default_value_t)]
     engine: EngineArg,
-    /// Threads the JIT's contractions may use (default: every core; the
+    /// Threads the JIT's step may use (products, convolutions, pooling and
+    /// large elementwise kernels; default: every core; the
     /// reference engine uses one).
     #[arg(long)]
     threads: Option<usize>,
@@ -63,7 +64,7 @@ pub struct RunArgs {
 }
 
 impl EngineArg {
-    /// The engine, with `threads` for the JIT's contractions.
+    /// The engine, with `threads` for the JIT's step.
     pub fn engine(self, threads: usize) -> Box<dyn dlc::runtime::engine::Engine> {
         match self {
             EngineArg::Reference => EngineKind::Reference,

@@ -253,7 +253,8 @@ pub unsafe fn sgemm(
     let job = Job { dst, lhs, rhs };
     // Below ~1 MFLOP (under ten microseconds) handing out the parts
     // costs more than it saves. (With rayon, which woke sleeping workers
-    // per job, the break-even was near 8 MFLOP; the team's spin.)
+    // per job, the break-even was near 8 MFLOP; the team's workers spin
+    // between jobs.)
     if parts == 1 || 2 * m * n * k < 1 << 20 {
         return serial(level, (m, n, k), job, accumulate);
     }
