@@ -77,7 +77,8 @@ type KernelFn = unsafe extern "C" fn(*const *mut u8, i64);
 pub struct Compiled {
     module: Option<JITModule>,
     /// Each kernel with the number of parts it runs in (`lower::parts`).
-    kernels: Vec<(KernelFn, usize)>,
+    /// Per kernel, its functions (stages) and the parts each runs in.
+    kernels: Vec<Vec<(KernelFn, usize)>>,
     slots: Vec<*mut u8>,
     arena: Vec<Block>,
     inputs: Vec<TensorSig>,
@@ -175,14 +176,19 @@ pub fn compile(g: &Graph, opts: &Options) -> Result<Compiled, CodegenError> {
     module.finalize_definitions()?;
     let kernels = ids
         .iter()
-        .map(|&(id, parts)| {
-            let p = module.get_finalized_function(id);
-            // SAFETY: every kernel was defined with the signature
-            // `fn(*const *mut u8, i64)` by `lower`.
-            (
-                unsafe { std::mem::transmute::<*const u8, KernelFn>(p) },
-                parts,
-            )
+        .map(|stages| {
+            stages
+                .iter()
+                .map(|&(id, parts)| {
+                    let p = module.get_finalized_function(id);
+                    // SAFETY: every kernel function was defined with the
+                    // signature `fn(*const *mut u8, i64)` by `lower`.
+                    (
+                        unsafe { std::mem::transmute::<*const u8, KernelFn>(p) },
+                        parts,
+                    )
+                })
+                .collect()
         })
         .collect();
     let blocks = plan.arena_bytes.div_ceil(64).max(1);
@@ -298,9 +304,12 @@ impl Compiled {
         &self.in_place
     }
 
-    /// Per kernel, how many threads share its loops (1: not split).
+    /// Per kernel, how many threads share its loops (1: not split; for a
+    /// kernel run in stages, its most shared stage).
     pub fn parts(&self) -> impl Iterator<Item = usize> + '_ {
-        self.kernels.iter().map(|&(_, parts)| parts)
+        self.kernels
+            .iter()
+            .map(|stages| stages.iter().map(|&(_, parts)| parts).max().unwrap_or(1))
     }
 
     /// Runs the step. `inputs` and `outputs` follow [`Compiled::inputs`]
@@ -343,7 +352,7 @@ impl Compiled {
         // The slot table is only read while the kernels run.
         let slots = Shared(self.slots.as_ptr());
         let _flushed = Flushed::new();
-        for &(kernel, parts) in &self.kernels {
+        for &(kernel, parts) in self.kernels.iter().flatten() {
             // SAFETY: the slots point at buffers of the sizes the kernels
             // were compiled for (checked above) and at the arena, which is
             // as large as the memory plan says. The parts of a split

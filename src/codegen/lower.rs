@@ -126,47 +126,86 @@ fn helper_sig<M: Module>(m: &M) -> Signature {
     sig
 }
 
-/// Declares and defines one function per kernel; returns their ids, each
-/// with the number of parts it runs in (see [`parts`]).
-pub fn lower<M: Module>(m: &mut M, unit: &Unit) -> Result<Vec<(FuncId, usize)>, CodegenError> {
+/// Declares and defines the functions of every kernel: one, or one per
+/// stage (see [`stages`]); returns their ids per kernel, each with the
+/// number of parts it runs in (see [`parts`]).
+pub fn lower<M: Module>(m: &mut M, unit: &Unit) -> Result<Vec<Vec<(FuncId, usize)>>, CodegenError> {
     let mut ctx = m.make_context();
     let mut fctx = FunctionBuilderContext::new();
     let mut ids = Vec::new();
     for (k, kernel) in unit.fusion.kernels.iter().enumerate() {
-        let id = m.declare_function(&format!("dlc_kernel_{k}"), Linkage::Export, &kernel_sig(m))?;
-        ctx.func.signature = kernel_sig(m);
-        let n_parts;
-        {
-            let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
-            let entry = b.create_block();
-            b.append_block_params_for_function_params(entry);
-            b.switch_to_block(entry);
-            let pieces = pieces(unit.g, unit.fusion, kernel);
-            n_parts = parts(&pieces, unit.threads);
-            let params = b.block_params(entry);
-            let fr = Frame {
-                slots: params[0],
-                entry,
-                loaded: RefCell::new(Vec::new()),
-                places: unit.places,
-                arena_slot: unit.arena_slot,
-                split: (n_parts > 1).then_some(Split {
-                    part: params[1],
-                    parts: n_parts,
-                }),
+        let mut funcs = Vec::new();
+        let staged = stages(pieces(unit.g, unit.fusion, kernel), unit.threads);
+        for (s, (pieces, n_parts)) in staged.into_iter().enumerate() {
+            let name = match s {
+                0 => format!("dlc_kernel_{k}"),
+                _ => format!("dlc_kernel_{k}_{s}"),
             };
-            kernel_body(m, &mut b, &fr, unit, k, pieces)?;
-            b.ins().return_(&[]);
-            b.seal_all_blocks();
-            b.finalize(m.target_config());
+            let id = m.declare_function(&name, Linkage::Export, &kernel_sig(m))?;
+            ctx.func.signature = kernel_sig(m);
+            {
+                let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+                let entry = b.create_block();
+                b.append_block_params_for_function_params(entry);
+                b.switch_to_block(entry);
+                let params = b.block_params(entry);
+                let fr = Frame {
+                    slots: params[0],
+                    entry,
+                    loaded: RefCell::new(Vec::new()),
+                    places: unit.places,
+                    arena_slot: unit.arena_slot,
+                    split: (n_parts > 1).then_some(Split {
+                        part: params[1],
+                        parts: n_parts,
+                    }),
+                };
+                kernel_body(m, &mut b, &fr, unit, k, pieces)?;
+                b.ins().return_(&[]);
+                b.seal_all_blocks();
+                b.finalize(m.target_config());
+            }
+            m.define_function(id, &mut ctx).map_err(|e| {
+                CodegenError::Cranelift(format!("kernel {k} ({}): {e:?}", kernel.label))
+            })?;
+            m.clear_context(&mut ctx);
+            funcs.push((id, n_parts));
         }
-        m.define_function(id, &mut ctx).map_err(|e| {
-            CodegenError::Cranelift(format!("kernel {k} ({}): {e:?}", kernel.label))
-        })?;
-        m.clear_context(&mut ctx);
-        ids.push((id, n_parts));
+        ids.push(funcs);
     }
     Ok(ids)
+}
+
+/// A kernel's pieces as the functions it runs as, one after the other,
+/// each with its part count. One function, unless the kernel cannot be
+/// split among threads as a whole but a run of its loops could (a
+/// convolution's bias + ReLU epilogue after the library call): then each
+/// run of consecutive loops and each other piece is a function of its own.
+fn stages(pieces: Vec<Piece>, threads: usize) -> Vec<(Vec<Piece>, usize)> {
+    let whole = parts(&pieces, threads);
+    if whole > 1 || threads <= 1 {
+        return vec![(pieces, whole)];
+    }
+    let mut runs: Vec<Vec<Piece>> = Vec::new();
+    for piece in pieces {
+        let joins = matches!(piece, Piece::Loop(_))
+            && matches!(runs.last().and_then(|r| r.last()), Some(Piece::Loop(_)));
+        match runs.last_mut() {
+            Some(run) if joins => run.push(piece),
+            _ => runs.push(vec![piece]),
+        }
+    }
+    let counted: Vec<(Vec<Piece>, usize)> = runs
+        .into_iter()
+        .map(|run| {
+            let n = parts(&run, threads);
+            (run, n)
+        })
+        .collect();
+    if counted.iter().all(|&(_, n)| n == 1) {
+        return vec![(counted.into_iter().flat_map(|(run, _)| run).collect(), 1)];
+    }
+    counted
 }
 
 fn kernel_body<M: Module>(
