@@ -252,3 +252,41 @@ fn split_loops_with_ragged_ends_cover_every_element() {
     }
     assert_eq!(results[0]["e"], results[1]["e"]);
 }
+
+/// A reduction whose outermost dimension is reduced (a bias gradient:
+/// sum over batch and pixels, per channel) runs with a kept dimension
+/// outermost and is shared among threads by outputs, a ragged last share
+/// included; sums and maxima match the reference and one thread bitwise.
+#[test]
+fn split_reductions_share_their_outputs() {
+    use dlc::ir::{DType, Graph, InputKind};
+    let mut g = Graph::new();
+    let x = g
+        .input("x", InputKind::Data, &[6, 5, 1201], DType::F32)
+        .unwrap();
+    let s = g.sum(x, &[0, 2]).unwrap();
+    let m = g.max_over(x, &[0, 2]).unwrap();
+    g.output("s", s);
+    g.output("m", m);
+    let inputs = random_inputs(&g, 5, 1);
+    let reference = interp_outputs::<f32>(&g, &inputs).unwrap();
+    let mut results = Vec::new();
+    for threads in [1, 2] {
+        let opts = Options {
+            threads,
+            ..test_options()
+        };
+        let mut c = compile(&g, &opts).expect("compile");
+        let split = c.parts().filter(|&p| p > 1).count();
+        assert_eq!(split, if threads > 1 { 2 } else { 0 }, "{threads} threads");
+        results.push(run_jit(&mut c, &inputs));
+    }
+    for r in &results {
+        assert_eq!(r["m"], reference["m"]);
+        for (a, b) in r["s"].iter().zip(reference["s"].iter()) {
+            assert!((a - b).abs() <= 1e-4 * b.abs().max(1.0), "sum {a} vs {b}");
+        }
+    }
+    assert_eq!(results[0]["s"], results[1]["s"]);
+    assert_eq!(results[0]["m"], results[1]["m"]);
+}

@@ -16,6 +16,42 @@ use super::math::Lanes;
 use super::{Frame, Split};
 use crate::ir::{BinaryOp, DType, UnaryOp};
 
+/// Puts a reduction's first kept dimension (one the output walks)
+/// outermost, when the outermost is reduced and the kept one is not the
+/// innermost, so the loop can be shared among threads by outputs
+/// (`lower::parts`). Each output still takes its terms in the same order.
+pub fn kept_first(spec: &mut LoopSpec) {
+    let r = spec.shape.len();
+    if spec.combine == Combine::Store || r < 3 || spec.out_flat.strides[0] != 0 {
+        return;
+    }
+    let Some(d) = (1..r - 1).find(|&d| spec.out_flat.strides[d] != 0) else {
+        return;
+    };
+    let n = spec.shape.remove(d);
+    spec.shape.insert(0, n);
+    for f in flats_mut(spec) {
+        let s = f.strides.remove(d);
+        f.strides.insert(0, s);
+    }
+}
+
+/// Whether a reduction can be shared among threads by its outermost
+/// dimension: each index of it owns a contiguous block of the output
+/// (`out_len / shape[0]` elements) that no other index touches.
+pub fn splits_by_output(spec: &LoopSpec) -> bool {
+    let r = spec.shape.len();
+    let o = &spec.out_flat;
+    if r < 2 || o.offset != 0 || o.strides.iter().any(|&s| s < 0) || o.strides[0] == 0 {
+        return false;
+    }
+    let block = o.strides[0];
+    let reach: i64 = (1..r)
+        .map(|d| (spec.shape[d] as i64 - 1) * o.strides[d])
+        .sum();
+    block as usize * spec.shape[0] == spec.out_len && reach < block
+}
+
 /// Merges dims `i`, `i + 1` wherever all accesses allow it.
 pub fn collapse(spec: &mut LoopSpec) {
     let mut i = 0;
@@ -100,7 +136,21 @@ pub fn emit(b: &mut FunctionBuilder, fr: &Frame, spec: &LoopSpec) {
         } else {
             f32::NEG_INFINITY
         };
-        fill(b, out_base, spec.out_len, init);
+        match fr.split {
+            // Only this part's outputs (`splits_by_output`).
+            Some(s) => {
+                let (lo, hi) = share(b, s, spec.shape[0], 1);
+                let block = spec.out_flat.strides[0];
+                let lo = b.ins().imul_imm_s(lo, block);
+                let hi = b.ins().imul_imm_s(hi, block);
+                let v = b.ins().f32const(init);
+                Span::Run(lo, hi).each(b, 1, |b, i| {
+                    let addr = elem_addr(b, out_base, i);
+                    b.ins().store(MemFlagsData::trusted(), v, addr, 0);
+                });
+            }
+            None => fill(b, out_base, spec.out_len, init),
+        }
     }
     let offsets: Vec<Value> = flats(spec)
         .map(|f| b.ins().iconst(types::I64, f.offset))

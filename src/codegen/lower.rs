@@ -18,7 +18,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{DataDescription, FuncId, Linkage, Module};
 
 use super::call::{call, movement};
-use super::emit_loop::{collapse, emit, fill};
+use super::emit_loop::{collapse, emit, fill, kept_first, splits_by_output};
 use super::expr::loop_spec;
 use super::merge::{pieces, Piece};
 use super::{CodegenError, Frame, Place, Split};
@@ -73,8 +73,9 @@ fn kernel_sig<M: Module>(m: &M) -> Signature {
 const SPLIT_MIN: usize = 1 << 15;
 
 /// Into how many parts a kernel made of `pieces` is split: `threads` when
-/// it is elementwise stores only (no reduction, movement or call), every
-/// loop has a dimension to share, no loop reads a buffer another loop of
+/// it is loops only (no movement or call), every loop has a dimension to
+/// share (a reduction: an outermost one that owns its outputs, see
+/// `emit_loop::splits_by_output`), no loop reads a buffer another loop of
 /// the kernel writes (so a part never waits for another's elements), and
 /// the loops hold at least [`SPLIT_MIN`] points; 1 otherwise.
 pub fn parts(pieces: &[Piece], threads: usize) -> usize {
@@ -82,7 +83,10 @@ pub fn parts(pieces: &[Piece], threads: usize) -> usize {
     let mut specs = Vec::with_capacity(pieces.len());
     for piece in pieces {
         match piece {
-            Piece::Loop(spec) if spec.combine == Combine::Store && !spec.shape.is_empty() => {
+            Piece::Loop(spec)
+                if (spec.combine == Combine::Store && !spec.shape.is_empty())
+                    || splits_by_output(spec) =>
+            {
                 specs.push(spec)
             }
             _ => return 1,
@@ -135,7 +139,10 @@ pub fn lower<M: Module>(m: &mut M, unit: &Unit) -> Result<Vec<Vec<(FuncId, usize
     let mut ids = Vec::new();
     for (k, kernel) in unit.fusion.kernels.iter().enumerate() {
         let mut funcs = Vec::new();
-        let staged = stages(pieces(unit.g, unit.fusion, kernel), unit.threads);
+        let staged = stages(
+            with_reductions(unit, pieces(unit.g, unit.fusion, kernel)),
+            unit.threads,
+        );
         for (s, (pieces, n_parts)) in staged.into_iter().enumerate() {
             let name = match s {
                 0 => format!("dlc_kernel_{k}"),
@@ -174,6 +181,23 @@ pub fn lower<M: Module>(m: &mut M, unit: &Unit) -> Result<Vec<Vec<(FuncId, usize
         ids.push(funcs);
     }
     Ok(ids)
+}
+
+/// `pieces` with each reduction as the loop nest it runs as (collapsed,
+/// a kept dimension outermost), so [`parts`] can judge it.
+fn with_reductions<'k>(unit: &Unit, pieces: Vec<Piece<'k>>) -> Vec<Piece<'k>> {
+    pieces
+        .into_iter()
+        .map(|piece| match piece {
+            Piece::Part(_, part) if part.kind == KernelKind::Reduce => {
+                let mut spec = loop_spec(unit.g, unit.fusion, part.root);
+                collapse(&mut spec);
+                kept_first(&mut spec);
+                Piece::Loop(spec)
+            }
+            other => other,
+        })
+        .collect()
 }
 
 /// A kernel's pieces as the functions it runs as, one after the other,
