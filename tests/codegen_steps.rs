@@ -208,6 +208,32 @@ fn work_shared_across_threads_matches_one_thread_exactly() {
     }
 }
 
+/// `g` run on `inputs` compiled for one thread and for two, checking
+/// that `split` of its kernels are shared with two threads (none with one).
+fn one_and_two_threads(
+    g: &dlc::ir::Graph,
+    inputs: &HashMap<String, ArrayD<f32>>,
+    split: usize,
+) -> Vec<HashMap<String, ArrayD<f32>>> {
+    [1, 2]
+        .into_iter()
+        .map(|threads| {
+            let opts = Options {
+                threads,
+                ..test_options()
+            };
+            let mut c = compile(g, &opts).expect("compile");
+            let shared = c.parts().filter(|&p| p > 1).count();
+            assert_eq!(
+                shared,
+                if threads > 1 { split } else { 0 },
+                "{threads} threads"
+            );
+            run_jit(&mut c, inputs)
+        })
+        .collect()
+}
+
 /// Split loops of lengths that are no multiple of the vector width or of
 /// the share size (a flat loop with a scalar tail, a transposed store
 /// whose outer dimension is shared) cover every element once.
@@ -229,18 +255,8 @@ fn split_loops_with_ragged_ends_cover_every_element() {
         .clone()
         .into_dimensionality::<ndarray::Ix2>()
         .unwrap();
-    let mut results = Vec::new();
-    for threads in [1, 2] {
-        let opts = Options {
-            threads,
-            ..test_options()
-        };
-        let mut c = compile(&g, &opts).expect("compile");
-        // One kernel per output: both are split with two threads.
-        let split = c.parts().filter(|&p| p > 1).count();
-        assert_eq!(split, if threads > 1 { 2 } else { 0 }, "{threads} threads");
-        results.push(run_jit(&mut c, &inputs));
-    }
+    // One kernel per output: both are split with two threads.
+    let results = one_and_two_threads(&g, &inputs, 2);
     let want_t2 = x_val.t().mapv(|v| 2.0 * v);
     for r in &results {
         assert_eq!(r["t2"], want_t2.clone().into_dyn());
@@ -270,17 +286,7 @@ fn split_reductions_share_their_outputs() {
     g.output("m", m);
     let inputs = random_inputs(&g, 5, 1);
     let reference = interp_outputs::<f32>(&g, &inputs).unwrap();
-    let mut results = Vec::new();
-    for threads in [1, 2] {
-        let opts = Options {
-            threads,
-            ..test_options()
-        };
-        let mut c = compile(&g, &opts).expect("compile");
-        let split = c.parts().filter(|&p| p > 1).count();
-        assert_eq!(split, if threads > 1 { 2 } else { 0 }, "{threads} threads");
-        results.push(run_jit(&mut c, &inputs));
-    }
+    let results = one_and_two_threads(&g, &inputs, 2);
     for r in &results {
         assert_eq!(r["m"], reference["m"]);
         for (a, b) in r["s"].iter().zip(reference["s"].iter()) {

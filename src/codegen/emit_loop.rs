@@ -143,11 +143,7 @@ pub fn emit(b: &mut FunctionBuilder, fr: &Frame, spec: &LoopSpec) {
                 let block = spec.out_flat.strides[0];
                 let lo = b.ins().imul_imm_s(lo, block);
                 let hi = b.ins().imul_imm_s(hi, block);
-                let v = b.ins().f32const(init);
-                Span::Run(lo, hi).each(b, 1, |b, i| {
-                    let addr = elem_addr(b, out_base, i);
-                    b.ins().store(MemFlagsData::trusted(), v, addr, 0);
-                });
+                fill_span(b, out_base, Span::Run(lo, hi), init);
             }
             None => fill(b, out_base, spec.out_len, init),
         }
@@ -167,8 +163,13 @@ pub fn fill(b: &mut FunctionBuilder, base: Value, len: usize, value: f32) {
         let addr = elem_addr(b, base, i);
         b.ins().store(MemFlagsData::trusted(), splat, addr, 0);
     });
+    fill_span(b, base, Span::Fixed(vec_end, len as i64), value);
+}
+
+/// `value` at every element of `span`, one at a time.
+fn fill_span(b: &mut FunctionBuilder, base: Value, span: Span, value: f32) {
     let s = b.ins().f32const(value);
-    counted(b, vec_end, len as i64, 1, |b, i| {
+    span.each(b, 1, |b, i| {
         let addr = elem_addr(b, base, i);
         b.ins().store(MemFlagsData::trusted(), s, addr, 0);
     });

@@ -76,8 +76,8 @@ type KernelFn = unsafe extern "C" fn(*const *mut u8, i64);
 /// [`Compiled::inputs`] and [`Compiled::outputs`].
 pub struct Compiled {
     module: Option<JITModule>,
-    /// Each kernel with the number of parts it runs in (`lower::parts`).
-    /// Per kernel, its functions (stages) and the parts each runs in.
+    /// Per kernel, its functions (stages, `lower::stages`) and the parts
+    /// each runs in (`lower::parts`).
     kernels: Vec<Vec<(KernelFn, usize)>>,
     slots: Vec<*mut u8>,
     arena: Vec<Block>,

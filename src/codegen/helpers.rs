@@ -47,10 +47,7 @@ pub(super) fn share(n: usize, threads: usize, work: usize, body: impl Fn(usize, 
         body(0, n);
         return;
     }
-    let chunk = n.div_ceil(parts);
-    super::team::run(parts, &|k| {
-        body((k * chunk).min(n), ((k + 1) * chunk).min(n))
-    });
+    super::team::chunks(n, parts, 1, body);
 }
 
 pub(super) unsafe fn geom<'a>(g: *const i64, n: usize) -> &'a [usize] {

@@ -18,8 +18,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{DataDescription, FuncId, Linkage, Module};
 
 use super::call::{call, movement};
-use super::emit_loop::{collapse, emit, fill, kept_first, splits_by_output};
-use super::expr::loop_spec;
+use super::emit_loop::{collapse, emit, fill, splits_by_output};
 use super::merge::{pieces, Piece};
 use super::{CodegenError, Frame, Place, Split};
 use crate::ir::{Graph, NodeId, Op};
@@ -139,10 +138,7 @@ pub fn lower<M: Module>(m: &mut M, unit: &Unit) -> Result<Vec<Vec<(FuncId, usize
     let mut ids = Vec::new();
     for (k, kernel) in unit.fusion.kernels.iter().enumerate() {
         let mut funcs = Vec::new();
-        let staged = stages(
-            with_reductions(unit, pieces(unit.g, unit.fusion, kernel)),
-            unit.threads,
-        );
+        let staged = stages(pieces(unit.g, unit.fusion, kernel), unit.threads);
         for (s, (pieces, n_parts)) in staged.into_iter().enumerate() {
             let name = match s {
                 0 => format!("dlc_kernel_{k}"),
@@ -181,23 +177,6 @@ pub fn lower<M: Module>(m: &mut M, unit: &Unit) -> Result<Vec<Vec<(FuncId, usize
         ids.push(funcs);
     }
     Ok(ids)
-}
-
-/// `pieces` with each reduction as the loop nest it runs as (collapsed,
-/// a kept dimension outermost), so [`parts`] can judge it.
-fn with_reductions<'k>(unit: &Unit, pieces: Vec<Piece<'k>>) -> Vec<Piece<'k>> {
-    pieces
-        .into_iter()
-        .map(|piece| match piece {
-            Piece::Part(_, part) if part.kind == KernelKind::Reduce => {
-                let mut spec = loop_spec(unit.g, unit.fusion, part.root);
-                collapse(&mut spec);
-                kept_first(&mut spec);
-                Piece::Loop(spec)
-            }
-            other => other,
-        })
-        .collect()
 }
 
 /// A kernel's pieces as the functions it runs as, one after the other,
@@ -251,9 +230,10 @@ fn kernel_body<M: Module>(
         };
         match part.kind {
             KernelKind::Loop | KernelKind::Reduce => {
-                let mut spec = loop_spec(g, unit.fusion, part.root);
-                collapse(&mut spec);
-                emit(b, fr, &spec);
+                return Err(CodegenError::Internal(format!(
+                    "%{} is a loop but was not made a loop piece",
+                    part.root.0
+                )))
             }
             KernelKind::Movement => {
                 if let Op::Pad { .. } = g.node(part.root).op {

@@ -14,16 +14,17 @@
 //! `inplace` allows only when every read of the input is at the store
 //! position.
 
-use super::emit_loop::collapse;
+use super::emit_loop::{collapse, kept_first};
 use super::expr::{loop_spec, ENode, LoopSpec, E};
 use crate::ir::{Graph, NodeId};
 use crate::passes::fuse::{Fusion, Kernel, KernelKind, Part};
 
 /// One unit of a kernel's emission, in order.
 pub enum Piece<'k> {
-    /// One loop nest: an elementwise part, or several merged ones.
+    /// One loop nest: an elementwise part, several merged ones, or a
+    /// reduction (a kept dimension outermost, see `emit_loop::kept_first`).
     Loop(LoopSpec),
-    /// Any other part (reduction, movement, library call), with its index.
+    /// Any other part (movement, library call), with its index.
     Part(usize, &'k Part),
 }
 
@@ -31,10 +32,11 @@ pub enum Piece<'k> {
 pub fn pieces<'k>(g: &Graph, f: &Fusion, kernel: &'k Kernel) -> Vec<Piece<'k>> {
     let mut out = Vec::new();
     for (p, part) in kernel.parts.iter().enumerate() {
-        if part.kind != KernelKind::Loop {
+        if !matches!(part.kind, KernelKind::Loop | KernelKind::Reduce) {
             out.push(Piece::Part(p, part));
             continue;
         }
+        // A reduction is never merged: `merge` takes stores only.
         let spec = loop_spec(g, f, part.root);
         if let Some(Piece::Loop(a)) = out.last_mut() {
             if merge(a, &spec) {
@@ -46,6 +48,7 @@ pub fn pieces<'k>(g: &Graph, f: &Fusion, kernel: &'k Kernel) -> Vec<Piece<'k>> {
     for piece in &mut out {
         if let Piece::Loop(spec) = piece {
             collapse(spec);
+            kept_first(spec);
         }
     }
     out

@@ -139,6 +139,19 @@ pub(super) fn run(parts: usize, body: &(dyn Fn(usize) + Sync)) {
     }
 }
 
+/// Runs `body(lo, hi)` for the chunks of `0..n` that `parts` threads
+/// would take: each `align` long or a multiple of it (the last one
+/// ragged), on the team and the caller's thread.
+pub(super) fn chunks(n: usize, parts: usize, align: usize, body: impl Fn(usize, usize) + Sync) {
+    if n == 0 {
+        return;
+    }
+    let chunk = n.div_ceil(parts.max(1)).next_multiple_of(align).min(n);
+    run(n.div_ceil(chunk), &|c| {
+        body(c * chunk, ((c + 1) * chunk).min(n))
+    });
+}
+
 /// Runs parts until none are left.
 fn claim(team: &Team, body: &(dyn Fn(usize) + Sync)) {
     let parts = team.parts.load(Ordering::Relaxed);

@@ -242,9 +242,7 @@ pub unsafe fn sgemm(
         if parts == 1 || k * n < GEMV_SHARE_MIN || n < 128 {
             return run((m, n, k), job);
         }
-        let chunk = n.div_ceil(parts).next_multiple_of(64).min(n);
-        super::team::run(n.div_ceil(chunk), &|c| {
-            let (lo, hi) = (c * chunk, ((c + 1) * chunk).min(n));
+        super::team::chunks(n, parts, 64, |lo, hi| {
             // SAFETY: `lo < n`; the parts write disjoint columns of `dst`.
             unsafe { run((m, hi - lo, k), job.from(true, lo)) };
         });
@@ -261,9 +259,7 @@ pub unsafe fn sgemm(
     // Split the wider side in chunks that keep whole 32-column panels.
     let split_n = n >= 64 * parts || n >= m;
     let len = if split_n { n } else { m };
-    let chunk = len.div_ceil(parts).next_multiple_of(32).min(len);
-    super::team::run(len.div_ceil(chunk), &|c| {
-        let (lo, hi) = (c * chunk, ((c + 1) * chunk).min(len));
+    super::team::chunks(len, parts, 32, |lo, hi| {
         let dims = if split_n {
             (m, hi - lo, k)
         } else {
