@@ -47,9 +47,14 @@ fn with_sgd(text: &str) -> String {
 }
 
 /// Whether output `name` is compared: all of them, or (`all` false) the
-/// loss, predictions and metrics only.
+/// loss, predictions and metrics only; never the attention key bias's
+/// update and optimizer state. Its gradient is zero in exact arithmetic
+/// (`q · bk` is one constant per query across the keys, and softmax
+/// ignores constants), so both engines give rounding noise there, summed
+/// in different orders (the JIT's reductions keep four accumulators).
 fn compared(name: &str, all: bool) -> bool {
-    all || !name.starts_with("update:")
+    let noise = name.contains("multi_head_attention.bk");
+    (all || !name.starts_with("update:")) && !noise
 }
 
 /// Runs `steps` train steps of `text` at `batch` in both engines and

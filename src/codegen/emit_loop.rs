@@ -100,6 +100,9 @@ fn ty_of(l: Lanes, d: DType) -> types::Type {
     }
 }
 
+/// Accumulators of a reduction's vector loop.
+const ACCS: usize = 4;
+
 /// Loop state: partial element offsets of every access (loads and index
 /// nodes by node position, then the output) at the current loop level.
 struct Nest<'s> {
@@ -337,8 +340,13 @@ impl Nest<'_> {
         let l4 = Lanes::new(4);
         let init = self.identity();
         let acc = if vec_end > 0 {
+            // Four vectors at a time into four accumulators (one chain
+            // would wait an add's latency per vector), then the rest of
+            // the vectors into their combination.
+            let wide_end = vec_end / 16 * 16;
             let start = l4.fc(b, init);
-            let acc = self.acc_loop(b, l4, offsets, &strides, (0, vec_end, 4), start);
+            let wide = self.acc_loop(b, l4, offsets, &strides, (0, wide_end), [start; ACCS]);
+            let acc = self.acc_loop(b, l4, offsets, &strides, (wide_end, vec_end), [wide]);
             Some(horizontal(b, self.spec.combine, acc))
         } else {
             None
@@ -348,7 +356,7 @@ impl Nest<'_> {
             Some(a) => a,
             None => l1.fc(b, init),
         };
-        let total = self.acc_loop(b, l1, offsets, &strides, (vec_end, n, 1), start);
+        let total = self.acc_loop(b, l1, offsets, &strides, (vec_end, n), [start]);
         let out_off = *offsets.last().expect("output access");
         self.combine_into(b, l1, out_off, total);
     }
@@ -360,39 +368,68 @@ impl Nest<'_> {
         }
     }
 
-    /// A loop carrying an accumulator; returns its final value.
-    fn acc_loop(
+    /// A loop over `start..end` carrying `K` accumulators of `l.lanes`
+    /// lanes: accumulator `j` takes the `j`-th vector of each step of
+    /// `K` vectors (`end - start` is a multiple of `K` vectors). Returns
+    /// their combination, `(a0 + a1) + (a2 + a3)` for four: the same
+    /// order whatever the thread count.
+    fn acc_loop<const K: usize>(
         &self,
         b: &mut FunctionBuilder,
         l: Lanes,
         offsets: &[Value],
         strides: &[i64],
-        (start, end, step): (i64, i64, i64),
-        init: Value,
+        (start, end): (i64, i64),
+        init: [Value; K],
     ) -> Value {
-        if start >= end {
-            return init;
+        let lanes = l.f.lane_count() as usize;
+        let step = (K * lanes) as i64;
+        let mut accs = init.to_vec();
+        if start < end {
+            let header = b.create_block();
+            let block = b.create_block();
+            let exit = b.create_block();
+            b.append_block_param(header, types::I64);
+            for _ in 0..K {
+                b.append_block_param(header, l.f);
+                b.append_block_param(exit, l.f);
+            }
+            let s = b.ins().iconst(types::I64, start);
+            let args: Vec<_> = std::iter::once(s).chain(init).map(Into::into).collect();
+            b.ins().jump(header, &args);
+            b.switch_to_block(header);
+            let params = b.block_params(header).to_vec();
+            let (i, acc) = (params[0], &params[1..]);
+            let more = b.ins().icmp_imm_s(IntCC::SignedLessThan, i, end - step + 1);
+            let carried: Vec<_> = acc.iter().map(|&a| a.into()).collect();
+            b.ins().brif(more, block, &[], exit, &carried);
+            b.switch_to_block(block);
+            let mut next_accs = Vec::with_capacity(K);
+            for (j, &a) in acc.iter().enumerate() {
+                let ij = b.ins().iadd_imm_s(i, (j * lanes) as i64);
+                let offs = advance(b, offsets, strides, ij);
+                let v = self.body(b, l, &offs, ij)[self.spec.root];
+                next_accs.push(combine(b, l, self.spec.combine, a, v));
+            }
+            let next = b.ins().iadd_imm_s(i, step);
+            let args: Vec<_> = std::iter::once(next)
+                .chain(next_accs)
+                .map(Into::into)
+                .collect();
+            b.ins().jump(header, &args);
+            b.switch_to_block(exit);
+            accs = b.block_params(exit).to_vec();
         }
-        let header = b.create_block();
-        let block = b.create_block();
-        let exit = b.create_block();
-        b.append_block_param(header, types::I64);
-        b.append_block_param(header, l.f);
-        b.append_block_param(exit, l.f);
-        let s = b.ins().iconst(types::I64, start);
-        b.ins().jump(header, &[s.into(), init.into()]);
-        b.switch_to_block(header);
-        let (i, acc) = (b.block_params(header)[0], b.block_params(header)[1]);
-        let more = b.ins().icmp_imm_s(IntCC::SignedLessThan, i, end - step + 1);
-        b.ins().brif(more, block, &[], exit, &[acc.into()]);
-        b.switch_to_block(block);
-        let offs = advance(b, offsets, strides, i);
-        let v = self.body(b, l, &offs, i)[self.spec.root];
-        let acc2 = combine(b, l, self.spec.combine, acc, v);
-        let next = b.ins().iadd_imm_s(i, step);
-        b.ins().jump(header, &[next.into(), acc2.into()]);
-        b.switch_to_block(exit);
-        b.block_params(exit)[0]
+        while accs.len() > 1 {
+            accs = accs
+                .chunks(2)
+                .map(|p| match *p {
+                    [x, y] => combine(b, l, self.spec.combine, x, y),
+                    _ => p[0],
+                })
+                .collect();
+        }
+        accs[0]
     }
 
     fn scalar_point(&self, b: &mut FunctionBuilder, offsets: &[Value]) {

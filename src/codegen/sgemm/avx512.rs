@@ -4,7 +4,7 @@
 
 use std::arch::x86_64::*;
 
-use super::block::MicroKernel;
+use super::block::{store_columns, MicroKernel, TILE};
 use super::Mat;
 
 pub struct Kernel;
@@ -37,6 +37,81 @@ impl MicroKernel for Kernel {
             tile::<true>(kc, a, b, b_rs, c, c_rs, mr, nr, acc);
         } else {
             tile::<false>(kc, a, b, b_rs, c, c_rs, mr, nr, acc);
+        }
+    }
+
+    unsafe fn store_transposed(
+        t: &[f32; TILE],
+        c: *mut f32,
+        cs: usize,
+        mr: usize,
+        nr: usize,
+        acc: bool,
+    ) {
+        // Full-height tiles: 8 x 8 blocks transposed in registers, each
+        // tile column stored as one 8-float run; the rest one by one.
+        let full = if mr == MR { nr / 8 * 8 } else { 0 };
+        for j in (0..full).step_by(8) {
+            transpose8(t.as_ptr().add(j), c.add(j * cs), cs, acc);
+        }
+        store_columns(t, NR, c, cs, (mr, full, nr), acc);
+    }
+}
+
+/// `c[q * cs + i] (+)= t[i * NR + q]` for `i, q < 8`: the classic
+/// unpack / shuffle / lane-permute 8 x 8 transpose.
+///
+/// # Safety
+/// `t` is readable at those elements, `c` writable; the host has AVX
+/// (every AVX-512F host does).
+#[target_feature(enable = "avx")]
+unsafe fn transpose8(t: *const f32, c: *mut f32, cs: usize, acc: bool) {
+    let mut r = [_mm256_setzero_ps(); 8];
+    for (i, r) in r.iter_mut().enumerate() {
+        *r = _mm256_loadu_ps(t.add(i * NR));
+    }
+    let (t0, t1) = (
+        _mm256_unpacklo_ps(r[0], r[1]),
+        _mm256_unpackhi_ps(r[0], r[1]),
+    );
+    let (t2, t3) = (
+        _mm256_unpacklo_ps(r[2], r[3]),
+        _mm256_unpackhi_ps(r[2], r[3]),
+    );
+    let (t4, t5) = (
+        _mm256_unpacklo_ps(r[4], r[5]),
+        _mm256_unpackhi_ps(r[4], r[5]),
+    );
+    let (t6, t7) = (
+        _mm256_unpacklo_ps(r[6], r[7]),
+        _mm256_unpackhi_ps(r[6], r[7]),
+    );
+    // Rows 0-3 (4-7) of columns q and q + 4, in the two 128-bit lanes.
+    let u = [
+        _mm256_shuffle_ps::<0x44>(t0, t2),
+        _mm256_shuffle_ps::<0xEE>(t0, t2),
+        _mm256_shuffle_ps::<0x44>(t1, t3),
+        _mm256_shuffle_ps::<0xEE>(t1, t3),
+    ];
+    let v = [
+        _mm256_shuffle_ps::<0x44>(t4, t6),
+        _mm256_shuffle_ps::<0xEE>(t4, t6),
+        _mm256_shuffle_ps::<0x44>(t5, t7),
+        _mm256_shuffle_ps::<0xEE>(t5, t7),
+    ];
+    for q in 0..4 {
+        let cols = [
+            _mm256_permute2f128_ps::<0x20>(u[q], v[q]),
+            _mm256_permute2f128_ps::<0x31>(u[q], v[q]),
+        ];
+        for (h, col) in cols.into_iter().enumerate() {
+            let d = c.add((q + 4 * h) * cs);
+            let col = if acc {
+                _mm256_add_ps(_mm256_loadu_ps(d), col)
+            } else {
+                col
+            };
+            _mm256_storeu_ps(d, col);
         }
     }
 }

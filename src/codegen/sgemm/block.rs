@@ -49,6 +49,23 @@ pub trait MicroKernel {
         nr: usize,
         acc: bool,
     );
+
+    /// Stores bounce tile `t` (row stride `NR`) transposed into a
+    /// column-major `dst`: `c[j * cs + i] (+)= t[i * NR + j]` for
+    /// `i < mr`, `j < nr` (a tile column is a contiguous run of `dst`).
+    ///
+    /// # Safety
+    /// `c` is writable at those elements; the host supports the kernel.
+    unsafe fn store_transposed(
+        t: &[f32; TILE],
+        c: *mut f32,
+        cs: usize,
+        mr: usize,
+        nr: usize,
+        acc: bool,
+    ) {
+        store_columns(t, Self::NR, c, cs, (mr, 0, nr), acc);
+    }
 }
 
 /// Whether the kernel reads B in place: its rows are contiguous and the
@@ -74,7 +91,7 @@ pub struct Dst {
 }
 
 /// The largest `MR * NR` of the kernels (the bounce tile's size).
-const TILE: usize = 256;
+pub(super) const TILE: usize = 256;
 
 /// Stores one tile: straight from the kernel when `dst` rows are
 /// contiguous, else through a bounce tile transposed into `dst`.
@@ -97,11 +114,26 @@ unsafe fn tile<K: MicroKernel>(
     }
     let mut t = [0f32; TILE];
     K::tile(kc, a, b, b_rs, t.as_mut_ptr(), K::NR, mr, nr, false);
-    // `dst.rs == 1`: a tile column is a contiguous run of `dst`.
-    for j in 0..nr {
-        let d = std::slice::from_raw_parts_mut(c.add(j * dst.cs), mr);
+    K::store_transposed(&t, c, dst.cs, mr, nr, acc);
+}
+
+/// `c[j * cs + i] (+)= t[i * nr_stride + j]` for `i < mr`, `j < nr`:
+/// tile columns `from..nr` one element at a time.
+///
+/// # Safety
+/// `c` is writable at those elements.
+pub(super) unsafe fn store_columns(
+    t: &[f32; TILE],
+    nr_stride: usize,
+    c: *mut f32,
+    cs: usize,
+    (mr, from, nr): (usize, usize, usize),
+    acc: bool,
+) {
+    for j in from..nr {
+        let d = std::slice::from_raw_parts_mut(c.add(j * cs), mr);
         for (i, d) in d.iter_mut().enumerate() {
-            let v = t[i * K::NR + j];
+            let v = t[i * nr_stride + j];
             *d = if acc { *d + v } else { v };
         }
     }

@@ -160,7 +160,7 @@ impl Job {
         if split_n {
             Job {
                 dst: Dst {
-                    ptr: self.dst.ptr.add(lo),
+                    ptr: self.dst.ptr.add(lo * self.dst.cs),
                     ..self.dst
                 },
                 rhs: self.rhs.at(0, lo),
@@ -209,33 +209,36 @@ pub unsafe fn sgemm(
     }
     let narrow = n < 16 && m > n;
     let rhs_transposed = rhs.rs == 1 && rhs.cs != 1 && m <= 32 && n > m;
-    if narrow || rhs_transposed {
+    let transposed = narrow || rhs_transposed;
+    let ((m, n, k), job) = if transposed {
         // Compute `dst^T = rhs^T @ lhs^T`: its tiles are full (narrow), or
         // its A is read in place instead of packing a transposed B.
+        let dst = Dst {
+            ptr: dst,
+            rs: 1,
+            cs: dst_rs,
+        };
         let job = Job {
-            dst: Dst {
-                ptr: dst,
-                rs: 1,
-                cs: dst_rs,
-            },
+            dst,
             lhs: rhs.t(),
             rhs: lhs.t(),
         };
-        return serial(level, (n, m, k), job, accumulate);
-    }
-    let dst = Dst {
-        ptr: dst,
-        rs: dst_rs,
-        cs: 1,
+        ((n, m, k), job)
+    } else {
+        let dst = Dst {
+            ptr: dst,
+            rs: dst_rs,
+            cs: 1,
+        };
+        ((m, n, k), Job { dst, lhs, rhs })
     };
     let parts = threads.clamp(1, 64);
     #[cfg(target_arch = "x86_64")]
-    if gemv::fits(m, rhs) && level != Level::Scalar {
+    if !transposed && gemv::fits(m, rhs) && level != Level::Scalar {
         let run = |dims, job: Job| match level {
             Level::Avx512 => gemv::run_avx512(dims, job.dst, job.lhs, job.rhs, accumulate),
             _ => gemv::run_avx2(dims, job.dst, job.lhs, job.rhs, accumulate),
         };
-        let job = Job { dst, lhs, rhs };
         // A batch-1 product streams B once; above ~1 MiB of it (a dense
         // layer on a flattened feature map) the threads each stream a
         // band of 64-column panels, from their own cache.
@@ -248,7 +251,6 @@ pub unsafe fn sgemm(
         });
         return;
     }
-    let job = Job { dst, lhs, rhs };
     // Below ~1 MFLOP (under ten microseconds) handing out the parts
     // costs more than it saves. (With rayon, which woke sleeping workers
     // per job, the break-even was near 8 MFLOP; the team's workers spin
