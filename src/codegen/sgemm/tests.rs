@@ -151,6 +151,8 @@ fn shapes_at_tile_and_block_edges() {
 #[test]
 fn two_threads_split_rows_and_columns() {
     // Each above the 1 MFLOP threading threshold; the second splits rows.
+    // (32, 600, 130) and (20, 700, 90) are computed transposed when B is
+    // (a transposed B under 33 rows), (300, 10, 400) always (narrow).
     // The last two are batch-1 and 3-row products over a B of more than
     // 2^18 floats: bands of columns, a ragged last band.
     for (m, n, k) in [
@@ -160,6 +162,7 @@ fn two_threads_split_rows_and_columns() {
         (33, 1100, 130),
         (32, 600, 130),
         (20, 700, 90),
+        (300, 10, 400),
         (1, 333, 900),
         (3, 200, 1400),
     ] {
