@@ -4,8 +4,9 @@
 //! first, so most elementwise kernels become one flat loop. The innermost
 //! loop runs 4 lanes at a time (`f32x4`, FMA when the host has it) when
 //! every access there is contiguous or constant, then a scalar tail; other
-//! loops are scalar. Reductions keep a vector accumulator when the reduced
-//! dim is innermost and update the output in place otherwise.
+//! loops are scalar. Reductions keep four vector accumulators when the
+//! reduced dim is innermost (so consecutive adds do not wait on each
+//! other) and update the output in place otherwise.
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{types, InstBuilder, MemFlagsData, Value};

@@ -15,10 +15,13 @@
 //! `is_x86_feature_detected!` (override: `DLC_SGEMM=avx512|avx2|scalar`,
 //! or pass a level to [`sgemm`] directly as the tests do): AVX-512F
 //! (`avx512`, 8 x 32 tile in 16 zmm accumulators), AVX2 + FMA (`avx2`,
-//! 6 x 16), and portable Rust (`scalar`, 4 x 8). `threads > 1` splits the
-//! columns (or rows, for narrow products) across the team's threads, each with
-//! its own scratch. Products of at most four rows (batch-1 predict) skip
-//! blocking on AVX-512 and AVX2 (`gemv`).
+//! 6 x 16), and portable Rust (`scalar`, 4 x 8). Narrow products and
+//! those of a transposed B with few rows are computed transposed, their
+//! tiles stored through a bounce tile (8 x 8 register transposes on
+//! AVX-512 hosts). `threads > 1` splits the columns (or rows) of the
+//! product as computed across the team's threads, each with its own
+//! scratch. Products of at most four rows (batch-1 predict) skip blocking
+//! on AVX-512 and AVX2 (`gemv`).
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
