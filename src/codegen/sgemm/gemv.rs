@@ -1,9 +1,13 @@
 //! Products with at most four rows and row-contiguous B (batch-1
 //! predict, `x[1, k] @ w[k, n]`): no packing, each B row is streamed once
 //! for all rows of A; ragged column ends use masked loads and stores.
-//! AVX-512: 64 columns at a time in 4 zmm accumulators per row. AVX2 (16
-//! ymm registers): 32 columns per pass in 4 accumulators per row for one
-//! or two rows, 16 columns in 2 for three or four.
+//! AVX-512: 128 columns per pass in 8 zmm accumulators per row for one or
+//! two rows, 64 in 4 for three or four: a dense layer 128 wide streams B
+//! once, row after row, instead of two passes that each read half of every
+//! row (the halves the prefetcher fetched for the first pass are gone from
+//! L2 before the second). AVX2 (16 ymm registers): 32 columns per pass in
+//! 4 accumulators per row for one or two rows, 16 columns in 2 for three
+//! or four.
 //!
 //! One loop body ([`rows`]) is written against the few vector operations
 //! of [`Vector`]; it is inlined into a `#[target_feature]` wrapper per
@@ -124,10 +128,10 @@ impl Vector for Ymm {
 /// As for `sgemm`; `dst.cs == 1`; the host has AVX-512F and FMA.
 pub unsafe fn run_avx512(dims: (usize, usize, usize), dst: Dst, lhs: Mat, rhs: Mat, acc: bool) {
     match dims.0 {
-        1 => on_avx512::<1>(dims, dst, lhs, rhs, acc),
-        2 => on_avx512::<2>(dims, dst, lhs, rhs, acc),
-        3 => on_avx512::<3>(dims, dst, lhs, rhs, acc),
-        _ => on_avx512::<4>(dims, dst, lhs, rhs, acc),
+        1 => on_avx512::<1, 8>(dims, dst, lhs, rhs, acc),
+        2 => on_avx512::<2, 8>(dims, dst, lhs, rhs, acc),
+        3 => on_avx512::<3, 4>(dims, dst, lhs, rhs, acc),
+        _ => on_avx512::<4, 4>(dims, dst, lhs, rhs, acc),
     }
 }
 
@@ -147,8 +151,14 @@ pub unsafe fn run_avx2(dims: (usize, usize, usize), dst: Dst, lhs: Mat, rhs: Mat
 /// # Safety
 /// As for [`run_avx512`], with `R == m`.
 #[target_feature(enable = "avx512f,fma")]
-unsafe fn on_avx512<const R: usize>(d: (usize, usize, usize), dst: Dst, l: Mat, r: Mat, a: bool) {
-    rows::<Zmm, R, 4>(d, dst, l, r, a)
+unsafe fn on_avx512<const R: usize, const N: usize>(
+    d: (usize, usize, usize),
+    dst: Dst,
+    l: Mat,
+    r: Mat,
+    a: bool,
+) {
+    rows::<Zmm, R, N>(d, dst, l, r, a)
 }
 
 /// # Safety
