@@ -66,39 +66,31 @@ impl MicroKernel for Kernel {
 /// (every AVX-512F host does).
 #[target_feature(enable = "avx")]
 unsafe fn transpose8(t: *const f32, c: *mut f32, cs: usize, acc: bool) {
-    let mut r = [_mm256_setzero_ps(); 8];
+    let zero = _mm256_setzero_ps();
+    let mut r = [zero; 8];
     for (i, r) in r.iter_mut().enumerate() {
         *r = _mm256_loadu_ps(t.add(i * NR));
     }
-    let (t0, t1) = (
-        _mm256_unpacklo_ps(r[0], r[1]),
-        _mm256_unpackhi_ps(r[0], r[1]),
-    );
-    let (t2, t3) = (
-        _mm256_unpacklo_ps(r[2], r[3]),
-        _mm256_unpackhi_ps(r[2], r[3]),
-    );
-    let (t4, t5) = (
-        _mm256_unpacklo_ps(r[4], r[5]),
-        _mm256_unpackhi_ps(r[4], r[5]),
-    );
-    let (t6, t7) = (
-        _mm256_unpacklo_ps(r[6], r[7]),
-        _mm256_unpackhi_ps(r[6], r[7]),
-    );
-    // Rows 0-3 (4-7) of columns q and q + 4, in the two 128-bit lanes.
-    let u = [
-        _mm256_shuffle_ps::<0x44>(t0, t2),
-        _mm256_shuffle_ps::<0xEE>(t0, t2),
-        _mm256_shuffle_ps::<0x44>(t1, t3),
-        _mm256_shuffle_ps::<0xEE>(t1, t3),
-    ];
-    let v = [
-        _mm256_shuffle_ps::<0x44>(t4, t6),
-        _mm256_shuffle_ps::<0xEE>(t4, t6),
-        _mm256_shuffle_ps::<0x44>(t5, t7),
-        _mm256_shuffle_ps::<0xEE>(t5, t7),
-    ];
+    // Row pairs interleaved: `p[2i]` holds columns 0, 1, 4, 5 of rows
+    // `2i`, `2i + 1`, `p[2i + 1]` columns 2, 3, 6, 7.
+    let mut p = [zero; 8];
+    for i in 0..4 {
+        p[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        p[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    // `w[h][q]`: rows `4h..4h + 4` of columns `q` and `q + 4`, one per
+    // 128-bit lane.
+    let mut w = [[zero; 4]; 2];
+    for (h, w) in w.iter_mut().enumerate() {
+        let (a, b) = (&p[4 * h..4 * h + 2], &p[4 * h + 2..4 * h + 4]);
+        *w = [
+            _mm256_shuffle_ps::<0x44>(a[0], b[0]),
+            _mm256_shuffle_ps::<0xEE>(a[0], b[0]),
+            _mm256_shuffle_ps::<0x44>(a[1], b[1]),
+            _mm256_shuffle_ps::<0xEE>(a[1], b[1]),
+        ];
+    }
+    let (u, v) = (w[0], w[1]);
     for q in 0..4 {
         let cols = [
             _mm256_permute2f128_ps::<0x20>(u[q], v[q]),
