@@ -92,8 +92,9 @@ fn dense_bias_relu_is_one_kernel_with_an_epilogue() {
 #[test]
 fn a_kept_pre_activation_and_its_relu_share_the_contraction_kernel() {
     // conv + bias is stored (a reduction reads it too); relu joins the
-    // same kernel as a second epilogue with its own buffer, and the two
-    // loops merge into one pass.
+    // same kernel as a second epilogue with its own buffer, the two loops
+    // merge into one pass, and that pass folds into the convolution call:
+    // no loop is left.
     let mut g = Graph::new();
     let x = input(&mut g, "x", &[2, 1, 6, 6]);
     let w = input(&mut g, "w", &[3, 1, 3, 3]);
@@ -114,6 +115,50 @@ fn a_kept_pre_activation_and_its_relu_share_the_contraction_kernel() {
         "{}",
         explain_text(&report)
     );
+    assert_eq!(report[0].loops, 0, "{}", explain_text(&report));
+}
+
+/// A convolution with `bias` (shape `[F]`) added and `relu` taken as
+/// chosen, the result the only output.
+fn conv_layer(stride: usize, pad: usize, bias: bool, relu: bool) -> Graph {
+    let mut g = Graph::new();
+    let x = input(&mut g, "x", &[2, 2, 9, 10]);
+    let w = input(&mut g, "w", &[5, 2, 3, 3]);
+    // Inputs come before the convolution, as parameters do in a step.
+    let b = input(&mut g, "b", &[5]);
+    let mut y = g.add(Op::Conv2d { stride, pad }, &[x, w]).unwrap();
+    let shape = g.shape(y).to_vec();
+    if bias {
+        let b = g.reshape(b, &[5, 1, 1]).unwrap();
+        let bb = g.broadcast(b, &shape).unwrap();
+        y = g.add2(y, bb).unwrap();
+    }
+    if relu {
+        let z = g.zeros_like(y).unwrap();
+        y = g.binary(BinaryOp::Max, y, z).unwrap();
+    }
+    g.output("y", y);
+    g
+}
+
+#[test]
+fn a_convolutions_bias_and_relu_fold_into_the_call() {
+    for (stride, pad) in [(1, 0), (2, 1)] {
+        for (bias, relu) in [(true, true), (true, false), (false, true)] {
+            let g = conv_layer(stride, pad, bias, relu);
+            let report = explain(&g, &fuse(&g));
+            assert_eq!(report.len(), 1, "{}", explain_text(&report));
+            assert_eq!(report[0].loops, 0, "{}", explain_text(&report));
+        }
+    }
+    // Anything else stays a loop: the activation here is not a ReLU.
+    let mut g = Graph::new();
+    let x = input(&mut g, "x", &[2, 1, 6, 6]);
+    let w = input(&mut g, "w", &[3, 1, 3, 3]);
+    let y = g.add(Op::Conv2d { stride: 1, pad: 0 }, &[x, w]).unwrap();
+    let y = g.unary(UnaryOp::Tanh, y).unwrap();
+    g.output("y", y);
+    let report = explain(&g, &fuse(&g));
     assert_eq!(report[0].loops, 1, "{}", explain_text(&report));
 }
 

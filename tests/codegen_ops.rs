@@ -322,6 +322,41 @@ fn direct_convolution_shapes() {
     }
 }
 
+/// A convolution's bias + ReLU, which the call applies as it stores
+/// (direct path: stride 1, no padding; im2col path otherwise): the
+/// activation alone, and the pre-activation kept beside it (read by a sum,
+/// as the gradient would), with a ragged row end (`OW = 10`) and a
+/// partial block of filters (`F = 11`).
+#[test]
+fn convolution_bias_and_relu() {
+    for (stride, pad) in [(1, 0), (2, 1)] {
+        for keep in [false, true] {
+            let mut g = Graph::new();
+            let x = input(&mut g, "x", &[3, 2, 7, 12]);
+            let w = input(&mut g, "w", &[11, 2, 3, 3]);
+            let b = input(&mut g, "b", &[11]);
+            let y = g.add(Op::Conv2d { stride, pad }, &[x, w]).unwrap();
+            let shape = g.shape(y).to_vec();
+            let b = g.reshape(b, &[11, 1, 1]).unwrap();
+            let bb = g.broadcast(b, &shape).unwrap();
+            let pre = g.add2(y, bb).unwrap();
+            let z = g.zeros_like(pre).unwrap();
+            let act = g.binary(BinaryOp::Max, pre, z).unwrap();
+            g.output("act", act);
+            if keep {
+                let total = g.sum_all(pre).unwrap();
+                g.output("total", total);
+            }
+            check(
+                &format!("conv+bias+relu s={stride} keep={keep}"),
+                &g,
+                1,
+                1e-5,
+            );
+        }
+    }
+}
+
 #[test]
 fn convolution_and_gradients() {
     for (stride, pad) in [(1, 0), (1, 1), (2, 1)] {

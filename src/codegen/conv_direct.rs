@@ -8,7 +8,12 @@
 //!
 //! - Forward: for each block of eight filters, eight accumulators (one per
 //!   filter) over the taps; each tap is one load of eight input pixels and
-//!   eight FMAs with the filters' broadcast weights.
+//!   eight FMAs with the filters' broadcast weights. A row's last group
+//!   overlaps the one before instead of being ragged, when the row has
+//!   eight pixels. Each output is finished in registers before it is
+//!   stored ([`Epilogue`]): the filter's bias, and `max(z, 0)` in place of
+//!   `z` or into a second buffer — a layer's bias + ReLU without a second
+//!   pass over its output.
 //! - Weight gradient: for each filter, one accumulator per tap (up to
 //!   `TB` at a time) over every pixel of every image: one load of eight
 //!   `dy` values, then one input load and one FMA per tap; the lanes are
@@ -18,11 +23,12 @@
 //! Callers check [`fits`] and that the host has AVX2 and FMA.
 
 use std::arch::x86_64::{
-    __m256, _mm256_castps256_ps128, _mm256_extractf128_ps, _mm256_fmadd_ps, _mm256_set1_ps,
-    _mm256_setzero_ps, _mm256_storeu_ps, _mm_add_ps, _mm_cvtss_f32, _mm_movehl_ps, _mm_shuffle_ps,
+    __m256, _mm256_add_ps, _mm256_and_ps, _mm256_castps256_ps128, _mm256_cmp_ps,
+    _mm256_extractf128_ps, _mm256_fmadd_ps, _mm256_set1_ps, _mm256_setzero_ps, _mm256_storeu_ps,
+    _mm_add_ps, _mm_cvtss_f32, _mm_movehl_ps, _mm_shuffle_ps, _CMP_GE_OQ,
 };
 
-use super::helpers::Conv;
+use super::helpers::{Conv, Epilogue};
 use super::lanes_avx2::{lanes, load};
 
 /// The most taps the direct path takes (three channels of 3×3).
@@ -57,13 +63,23 @@ fn offsets(g: &Conv) -> [usize; MAX_TAPS] {
     off
 }
 
-/// `y = conv2d(x, w)` for [`fits`] geometries.
+/// `max(z, 0)` as the JIT's loops compute `max(z, 0.0)` (`z >= 0 ? z :
+/// 0`): NaN gives 0, `-0` stays `-0`.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn relu(z: __m256) -> __m256 {
+    _mm256_and_ps(_mm256_cmp_ps::<_CMP_GE_OQ>(z, _mm256_setzero_ps()), z)
+}
+
+/// `y = conv2d(x, w)` for [`fits`] geometries, each output passed through
+/// `ep`.
 ///
 /// # Safety
-/// `x` holds `B*C*H*W` floats, `w` `F*C*KH*KW`, `y` `B*F*OH*OW`; the host
-/// has AVX2 and FMA.
+/// `x` holds `B*C*H*W` floats, `w` `F*C*KH*KW`, `y` (and `ep.also` when
+/// not null) `B*F*OH*OW`, `ep.bias` (when not null) `F`; the host has AVX2
+/// and FMA.
 #[target_feature(enable = "avx2,fma")]
-pub unsafe fn forward(g: Conv, x: *const f32, w: *const f32, y: *mut f32) {
+pub unsafe fn forward(g: Conv, x: *const f32, w: *const f32, y: *mut f32, ep: Epilogue) {
     let (taps, off) = (g.ckk(), offsets(&g));
     let (img, plane) = (g.c * g.h * g.w, g.oh * g.ow);
     for f0 in (0..g.f).step_by(FB) {
@@ -79,7 +95,13 @@ pub unsafe fn forward(g: Conv, x: *const f32, w: *const f32, y: *mut f32) {
         }
         for b in 0..g.b {
             for oy in 0..g.oh {
-                for ox in (0..g.ow).step_by(8) {
+                for group in (0..g.ow).step_by(8) {
+                    // A row at least eight wide ends with a whole group
+                    // that overlaps the one before: those pixels are
+                    // computed twice, the same way, and stored twice with
+                    // the same values, instead of through masked loads and
+                    // partial stores.
+                    let ox = group.min(g.ow.saturating_sub(8));
                     let n = g.ow - ox;
                     let (full, mask) = (n >= 8, lanes(n));
                     let mut acc = [_mm256_setzero_ps(); FB];
@@ -94,27 +116,43 @@ pub unsafe fn forward(g: Conv, x: *const f32, w: *const f32, y: *mut f32) {
                                 *a = _mm256_fmadd_ps(_mm256_set1_ps(wt[t * FB + fb]), xv, *a);
                             }
                         }
-                        let out = y.add((b * g.f + f0) * plane + oy * g.ow + ox);
-                        if full {
-                            for (fb, &a) in acc[..nf].iter().enumerate() {
-                                _mm256_storeu_ps(out.add(fb * plane), a);
-                            }
-                        } else {
-                            // `vmaskmovps` stores are slow on Zen 3: the
-                            // row's last pixels go through a stack tile.
-                            let mut tile = [0f32; 8];
-                            for (fb, &a) in acc[..nf].iter().enumerate() {
-                                _mm256_storeu_ps(tile.as_mut_ptr(), a);
-                                std::ptr::copy_nonoverlapping(
-                                    tile.as_ptr(),
-                                    out.add(fb * plane),
-                                    n,
-                                );
+                        let at = (b * g.f + f0) * plane + oy * g.ow + ox;
+                        for (fb, &a) in acc[..nf].iter().enumerate() {
+                            let z = if ep.bias.is_null() {
+                                a
+                            } else {
+                                _mm256_add_ps(a, _mm256_set1_ps(*ep.bias.add(f0 + fb)))
+                            };
+                            let r = relu(z);
+                            let to = at + fb * plane;
+                            store(y.add(to), if ep.relu { r } else { z }, n);
+                            if !ep.also.is_null() {
+                                store(ep.also.add(to), r, n);
                             }
                         }
                     }
                 }
             }
+        }
+    }
+}
+
+/// The first `n` lanes of `v` at `p`: all eight with one store, fewer
+/// through a stack tile (`vmaskmovps` stores are slow on Zen 3).
+///
+/// # Safety
+/// `p` has `min(n, 8)` floats to write; the host has AVX.
+#[inline]
+#[target_feature(enable = "avx")]
+unsafe fn store(p: *mut f32, v: __m256, n: usize) {
+    // SAFETY: the caller guarantees the lanes written are in bounds.
+    unsafe {
+        if n >= 8 {
+            _mm256_storeu_ps(p, v);
+        } else {
+            let mut tile = [0f32; 8];
+            _mm256_storeu_ps(tile.as_mut_ptr(), v);
+            std::ptr::copy_nonoverlapping(tile.as_ptr(), p, n);
         }
     }
 }

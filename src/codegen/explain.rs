@@ -111,6 +111,7 @@ pub fn explain(g: &Graph, f: &Fusion) -> Vec<KernelReport> {
                 .iter()
                 .map(|p| match p {
                     Piece::Loop(_) => 1,
+                    Piece::Conv(..) => 0,
                     Piece::Part(_, part) => match part.kind {
                         KernelKind::Reduce => 1,
                         KernelKind::Movement => movement(g, f, part.root).len(),

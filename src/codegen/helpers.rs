@@ -170,9 +170,79 @@ impl Conv {
     }
 }
 
+/// What a convolution does to each output `z` before it is stored: a
+/// layer's bias and ReLU, folded into the call (`merge::fold_conv`).
+#[derive(Clone, Copy)]
+pub(super) struct Epilogue {
+    /// Adds `bias[f]` to filter `f`'s outputs first (null: nothing).
+    pub(super) bias: *const f32,
+    /// Stores `max(z, 0)` in `y` instead of `z`.
+    pub(super) relu: bool,
+    /// A second output, laid out as `y`, that gets `max(z, 0)` (null:
+    /// none).
+    pub(super) also: *mut f32,
+}
+
+impl Epilogue {
+    const NONE: Epilogue = Epilogue {
+        bias: std::ptr::null(),
+        relu: false,
+        also: std::ptr::null_mut(),
+    };
+
+    /// Applies the epilogue to `n` outputs `y` (and `also`) of filter `f`,
+    /// as the JIT's loops compute `z + bias` and `max(z, 0.0)`.
+    ///
+    /// # Safety
+    /// `y` and a non-null `also` have `n` floats, a non-null `bias` `f + 1`.
+    unsafe fn apply(self, f: usize, y: *mut f32, also: *mut f32, n: usize) {
+        let bias = if self.bias.is_null() {
+            None
+        } else {
+            Some(*self.bias.add(f))
+        };
+        for i in 0..n {
+            let z = match bias {
+                Some(b) => *y.add(i) + b,
+                None => *y.add(i),
+            };
+            let r = if z >= 0.0 { z } else { 0.0 };
+            *y.add(i) = if self.relu { r } else { z };
+            if !also.is_null() {
+                *also.add(i) = r;
+            }
+        }
+    }
+}
+
 /// `y = conv2d(x, w)`; `scratch` holds one image's columns.
 pub unsafe extern "C" fn conv2d(x: *mut u8, w: *mut u8, y: *mut u8, s: *mut u8, g: *const i64) {
-    let cv = Conv::read(g);
+    conv_forward(Conv::read(g), x, w, y, s, Epilogue::NONE);
+}
+
+/// [`conv2d`] with an [`Epilogue`]: `t` points to three pointers, the
+/// `[F]` bias (null: none), the second output (null: none) and the
+/// scratch; the geometry's 13th entry is 1 when `y` gets `max(z, 0)`.
+pub unsafe extern "C" fn conv2d_fused(
+    x: *mut u8,
+    w: *mut u8,
+    y: *mut u8,
+    t: *mut u8,
+    g: *const i64,
+) {
+    let t = t.cast::<*mut u8>().cast_const();
+    let ep = Epilogue {
+        bias: (*t).cast::<f32>().cast_const(),
+        relu: geom(g, 13)[12] == 1,
+        also: (*t.add(1)).cast::<f32>(),
+    };
+    conv_forward(Conv::read(g), x, w, y, *t.add(2), ep);
+}
+
+/// The forward convolution: direct, the epilogue applied in registers; or
+/// im2col + sgemm per image, the epilogue applied after each image's
+/// product while it is in cache.
+unsafe fn conv_forward(cv: Conv, x: *mut u8, w: *mut u8, y: *mut u8, s: *mut u8, ep: Epilogue) {
     #[cfg(target_arch = "x86_64")]
     if cv.direct() {
         let (img, out) = (cv.c * cv.h * cv.w, cv.f * cv.pixels());
@@ -180,15 +250,20 @@ pub unsafe extern "C" fn conv2d(x: *mut u8, w: *mut u8, y: *mut u8, s: *mut u8, 
             Shared(x.cast::<f32>().cast_const()),
             Shared(y.cast::<f32>()),
         );
-        let w = Shared(w.cast::<f32>().cast_const());
+        let (w, ep) = (Shared(w.cast::<f32>().cast_const()), Shared(ep));
         share(cv.b, cv.threads, cv.b * out, |lo, hi| {
             let part = Conv { b: hi - lo, ..cv };
             // SAFETY: the buffers have the geometry's sizes, so images
-            // `lo..hi` of `x` and `y` are inside them; the workers write
-            // disjoint images of `y`. `direct` checked the host.
+            // `lo..hi` of `x`, `y` and `also` are inside them; the workers
+            // write disjoint images of `y` and `also`. `direct` checked the
+            // host.
             unsafe {
                 let (x, y) = (xs.get().add(lo * img), ys.get().add(lo * out));
-                super::conv_direct::forward(part, x, w.get(), y);
+                let mut ep = ep.get();
+                if !ep.also.is_null() {
+                    ep.also = ep.also.add(lo * out);
+                }
+                super::conv_direct::forward(part, x, w.get(), y, ep);
             }
         });
         return;
@@ -198,11 +273,23 @@ pub unsafe extern "C" fn conv2d(x: *mut u8, w: *mut u8, y: *mut u8, s: *mut u8, 
     let x = f32s(x, cv.b * img);
     let col = f32s(s, ckk * p);
     let wm = Mat::row_major(w.cast::<f32>(), ckk, false);
+    let plain = ep.bias.is_null() && !ep.relu && ep.also.is_null();
     for b in 0..cv.b {
         cv.im2col(&x[b * img..(b + 1) * img], col);
         let dst = y.cast::<f32>().add(b * cv.f * p);
         let rhs = Mat::row_major(col.as_ptr(), p, false);
         gemm_f32((cv.f, p, ckk), dst, wm, rhs, false, cv.threads);
+        if !plain {
+            for f in 0..cv.f {
+                let at = (b * cv.f + f) * p;
+                let also = if ep.also.is_null() {
+                    ep.also
+                } else {
+                    ep.also.add(at)
+                };
+                ep.apply(f, y.cast::<f32>().add(at), also, p);
+            }
+        }
     }
 }
 

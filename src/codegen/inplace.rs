@@ -20,7 +20,7 @@
 //! does another output copy it after the kernels.
 
 use super::expr::{ENode, Flat, LoopSpec};
-use super::merge::{pieces, Piece};
+use super::merge::{pieces, ConvTail, Piece};
 use super::Place;
 use crate::ir::{DType, Graph, InputKind, NodeId, Op};
 use crate::passes::fuse::Fusion;
@@ -68,7 +68,9 @@ fn safe(g: &Graph, f: &Fusion, input: NodeId, root: NodeId) -> bool {
     let mut written = false;
     for kernel in &f.kernels {
         for piece in pieces(g, f, kernel) {
-            match piece {
+            let (part, tail) = match piece {
+                Piece::Part(_, part) => (part, None),
+                Piece::Conv(_, part, t) => (part, Some(t)),
                 Piece::Loop(spec) => {
                     let loads: Vec<&Flat> = spec
                         .nodes
@@ -87,18 +89,20 @@ fn safe(g: &Graph, f: &Fusion, input: NodeId, root: NodeId) -> bool {
                     } else if written && !loads.is_empty() {
                         return false;
                     }
+                    continue;
                 }
-                Piece::Part(_, part) => {
-                    let reads = part.members.iter().any(|m| {
-                        g.node(*m)
-                            .inputs
-                            .iter()
-                            .any(|p| f.buffer_of[p.index()] == input)
-                    });
-                    if f.buffer_of[part.root.index()] == root || (written && reads) {
-                        return false;
-                    }
-                }
+            };
+            // A call (with a folded epilogue's bias and second output).
+            let reads = part.members.iter().any(|m| {
+                g.node(*m)
+                    .inputs
+                    .iter()
+                    .any(|p| f.buffer_of[p.index()] == input)
+            }) || tail.is_some_and(|t: ConvTail| t.bias == Some(input));
+            let writes = f.buffer_of[part.root.index()] == root
+                || tail.is_some_and(|t| t.also == Some(root));
+            if writes || (written && reads) {
+                return false;
             }
         }
     }

@@ -13,13 +13,15 @@
 use std::cell::RefCell;
 
 use cranelift_codegen::cursor::{Cursor, FuncCursor};
-use cranelift_codegen::ir::{types, AbiParam, InstBuilder, MemFlagsData, Signature, Value};
+use cranelift_codegen::ir::{
+    types, AbiParam, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind, Value,
+};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::{DataDescription, FuncId, Linkage, Module};
 
 use super::call::{call, movement};
 use super::emit_loop::{collapse, emit, fill, splits_by_output};
-use super::merge::{pieces, Piece};
+use super::merge::{pieces, ConvTail, Piece};
 use super::{CodegenError, Frame, Place, Split};
 use crate::ir::{Graph, NodeId, Op};
 use crate::passes::fuse::{Fusion, KernelKind};
@@ -41,9 +43,10 @@ pub struct Unit<'a> {
 pub fn helper_symbols() -> Vec<(&'static str, *const u8)> {
     use super::helpers as h;
     use super::{misc, pool};
-    let list: [(&'static str, h::Helper); 13] = [
+    let list: [(&'static str, h::Helper); 14] = [
         ("dlc_matmul", h::matmul),
         ("dlc_conv2d", h::conv2d),
+        ("dlc_conv2d_fused", h::conv2d_fused),
         ("dlc_conv2d_grad_input", h::conv2d_grad_input),
         ("dlc_conv2d_grad_weight", h::conv2d_grad_weight),
         ("dlc_maxpool2d", pool::maxpool2d),
@@ -226,6 +229,10 @@ fn kernel_body<M: Module>(
                 emit(b, fr, &spec);
                 continue;
             }
+            Piece::Conv(p, part, tail) => {
+                library(m, b, fr, unit, (k, p), part.root, Some(tail))?;
+                continue;
+            }
             Piece::Part(p, part) => (p, part),
         };
         match part.kind {
@@ -245,7 +252,7 @@ fn kernel_body<M: Module>(
                     emit(b, fr, &spec);
                 }
             }
-            KernelKind::Library => library(m, b, fr, unit, (k, p), part.root)?,
+            KernelKind::Library => library(m, b, fr, unit, (k, p), part.root, None)?,
         }
     }
     Ok(())
@@ -258,9 +265,14 @@ fn library<M: Module>(
     unit: &Unit,
     (k, p): (usize, usize),
     root: NodeId,
+    tail: Option<ConvTail>,
 ) -> Result<(), CodegenError> {
-    let c = call(unit.g, unit.fusion, root, unit.threads)
+    let mut c = call(unit.g, unit.fusion, root, unit.threads)
         .ok_or_else(|| CodegenError::Internal(format!("%{} is not a library op", root.0)))?;
+    if let Some(t) = tail {
+        c.name = "dlc_conv2d_fused";
+        c.geom.push(i64::from(t.relu));
+    }
     let callee = m.declare_function(c.name, Linkage::Import, &helper_sig(m))?;
     let fref = m.declare_func_in_func(callee, b.func);
     let data = m.declare_data(&format!("dlc_geom_{k}_{p}"), Linkage::Local, false, false)?;
@@ -280,7 +292,28 @@ fn library<M: Module>(
         Some(off) if c.scratch > 0 => fr.arena(b, off),
         _ => b.ins().iconst(ptr, 0),
     };
-    args.push(scratch);
+    match tail {
+        // The fused convolution's fourth pointer is a table of the bias,
+        // the second output and the scratch.
+        Some(t) => {
+            let mut table = Vec::with_capacity(3);
+            for buf in [t.bias, t.also] {
+                table.push(match buf {
+                    Some(buf) => fr.buffer(b, buf),
+                    None => b.ins().iconst(ptr, 0),
+                });
+            }
+            table.push(scratch);
+            let size = (8 * table.len()) as u32;
+            let slot =
+                b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, size, 3));
+            for (i, v) in table.into_iter().enumerate() {
+                b.ins().stack_store(ptr, v, slot, (8 * i) as i32);
+            }
+            args.push(b.ins().stack_addr(ptr, slot, 0));
+        }
+        None => args.push(scratch),
+    }
     args.push(geom);
     b.ins().call(fref, &args);
     Ok(())

@@ -15,8 +15,8 @@
 //! position.
 
 use super::emit_loop::{collapse, kept_first};
-use super::expr::{loop_spec, ENode, LoopSpec, E};
-use crate::ir::{Graph, NodeId};
+use super::expr::{loop_spec, Combine, ENode, Flat, LoopSpec, E};
+use crate::ir::{BinaryOp, DType, Graph, NodeId, Op};
 use crate::passes::fuse::{Fusion, Kernel, KernelKind, Part};
 
 /// One unit of a kernel's emission, in order.
@@ -26,6 +26,20 @@ pub enum Piece<'k> {
     Loop(LoopSpec),
     /// Any other part (movement, library call), with its index.
     Part(usize, &'k Part),
+    /// A convolution part whose epilogue loop was folded into the call.
+    Conv(usize, &'k Part, ConvTail),
+}
+
+/// A convolution's epilogue as the call applies it to each output `z`
+/// (`helpers::Epilogue`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ConvTail {
+    /// `z + bias[f]` first: the buffer of the `[F]` bias.
+    pub bias: Option<NodeId>,
+    /// The output keeps `max(z, 0)` instead of `z`.
+    pub relu: bool,
+    /// A second buffer that gets `max(z, 0)`.
+    pub also: Option<NodeId>,
 }
 
 /// A kernel's parts as pieces, consecutive elementwise parts merged.
@@ -45,6 +59,7 @@ pub fn pieces<'k>(g: &Graph, f: &Fusion, kernel: &'k Kernel) -> Vec<Piece<'k>> {
         }
         out.push(Piece::Loop(spec));
     }
+    let mut out = fold_conv(g, f, out);
     for piece in &mut out {
         if let Piece::Loop(spec) = piece {
             collapse(spec);
@@ -112,4 +127,113 @@ fn merge(a: &mut LoopSpec, b: &LoopSpec) -> bool {
     }
     a.also.push((remap(b.root), b.out));
     true
+}
+
+/// Folds the loop right after a convolution into the call when it only
+/// adds a bias to the convolution's output and/or takes its ReLU, in place
+/// and optionally into a second buffer (a layer's bias + ReLU, the
+/// pre-activation kept for the gradient): the call applies it to each
+/// output before storing it, and the loop's pass over the output goes away.
+fn fold_conv<'k>(g: &Graph, f: &Fusion, pieces: Vec<Piece<'k>>) -> Vec<Piece<'k>> {
+    let mut out = Vec::with_capacity(pieces.len());
+    let mut it = pieces.into_iter().peekable();
+    while let Some(piece) = it.next() {
+        if let Piece::Part(p, part) = piece {
+            let conv = matches!(g.node(part.root).op, Op::Conv2d { .. });
+            let tail = match it.peek() {
+                Some(Piece::Loop(spec)) if conv => {
+                    conv_tail(g, f.buffer_of[part.root.index()], spec)
+                }
+                _ => None,
+            };
+            if let Some(tail) = tail {
+                it.next();
+                out.push(Piece::Conv(p, part, tail));
+                continue;
+            }
+        }
+        out.push(piece);
+    }
+    out
+}
+
+/// The epilogue `spec` computes over convolution output `y`, if it is one
+/// the call can apply with the same results: `y` written in place with
+/// `z = y + bias` (`bias` a `[F]` buffer broadcast over the filters) or
+/// `max(z, 0.0)`, or with `z` and `max(z, 0.0)` into a second buffer.
+fn conv_tail(g: &Graph, y: NodeId, spec: &LoopSpec) -> Option<ConvTail> {
+    /// What a loop node computes, in terms of the convolution output.
+    #[derive(Clone, Copy, PartialEq)]
+    enum V {
+        /// `z`: the output, plus the bias when there is one.
+        Z(Option<NodeId>),
+        Bias(NodeId),
+        Zero,
+        Relu(Option<NodeId>),
+        Other,
+    }
+    let shape = g.shape(y);
+    let mut row_major = vec![0i64; shape.len()];
+    let mut stride = 1i64;
+    for (d, &len) in shape.iter().enumerate().rev() {
+        row_major[d] = stride;
+        stride *= len as i64;
+    }
+    let own = Flat {
+        offset: 0,
+        strides: row_major,
+    };
+    let per_filter = Flat {
+        offset: 0,
+        strides: vec![0, 1, 0, 0],
+    };
+    let fits = spec.combine == Combine::Store
+        && spec.dtype == DType::F32
+        && spec.out == y
+        && spec.shape == shape
+        && spec.out_flat == own;
+    if !fits || shape.len() != 4 {
+        return None;
+    }
+    let mut v: Vec<V> = Vec::with_capacity(spec.nodes.len());
+    for node in &spec.nodes {
+        let class = match node {
+            ENode::Load { buf, flat, dtype } if *dtype == DType::F32 => {
+                if *buf == y && *flat == own {
+                    V::Z(None)
+                } else if *buf != y && *flat == per_filter && numel(g.shape(*buf)) == shape[1] {
+                    V::Bias(*buf)
+                } else {
+                    V::Other
+                }
+            }
+            ENode::ConstF(c) if c.to_bits() == 0 => V::Zero,
+            ENode::Binary(BinaryOp::Add, a, b, DType::F32) => match (v[*a], v[*b]) {
+                (V::Z(None), V::Bias(bias)) | (V::Bias(bias), V::Z(None)) => V::Z(Some(bias)),
+                _ => V::Other,
+            },
+            ENode::Binary(BinaryOp::Max, a, b, DType::F32) => match (v[*a], v[*b]) {
+                (V::Z(bias), V::Zero) => V::Relu(bias),
+                _ => V::Other,
+            },
+            ENode::Same(a) => v[*a],
+            _ => V::Other,
+        };
+        v.push(class);
+    }
+    let (bias, relu) = match v[spec.root] {
+        V::Z(Some(bias)) => (Some(bias), false),
+        V::Relu(bias) => (bias, true),
+        _ => return None,
+    };
+    let also = match spec.also.as_slice() {
+        [] => None,
+        [(e, o)] if !relu && *o != y && v[*e] == V::Relu(bias) => Some(*o),
+        _ => return None,
+    };
+    Some(ConvTail { bias, relu, also })
+}
+
+fn numel(shape: &[usize]) -> usize {
+    shape.iter().product()
 }
