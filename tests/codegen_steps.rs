@@ -274,6 +274,31 @@ fn split_loops_with_ragged_ends_cover_every_element() {
     assert_eq!(results[0]["e"], results[1]["e"]);
 }
 
+/// A small loop of transcendental functions (an LSTM's gates: 2,048
+/// points, a sigmoid and a tanh each) is worth sharing among threads; a
+/// plain loop of the same size is not. The shared one matches one thread
+/// bitwise.
+#[test]
+fn small_transcendental_loops_are_split() {
+    use dlc::ir::{BinaryOp, DType, Graph, InputKind, UnaryOp};
+    let mut g = Graph::new();
+    let x = g
+        .input("x", InputKind::Data, &[32, 64], DType::F32)
+        .unwrap();
+    let s = g.unary(UnaryOp::Sigmoid, x).unwrap();
+    let t = g.unary(UnaryOp::Tanh, x).unwrap();
+    let gate = g.binary(BinaryOp::Mul, s, t).unwrap();
+    g.output("gate", gate);
+    // Another shape, so it is a kernel of its own.
+    let y = g.input("y", InputKind::Data, &[2048], DType::F32).unwrap();
+    let sum = g.binary(BinaryOp::Add, y, y).unwrap();
+    g.output("sum", sum);
+    let inputs = random_inputs(&g, 17, 1);
+    let results = one_and_two_threads(&g, &inputs, 1);
+    assert_eq!(results[0]["gate"], results[1]["gate"]);
+    assert_eq!(results[0]["sum"], results[1]["sum"]);
+}
+
 /// A reduction whose outermost dimension is reduced (a bias gradient:
 /// sum over batch and pixels, per channel) runs with a kept dimension
 /// outermost and is shared among threads by outputs, a ragged last share

@@ -70,16 +70,49 @@ fn kernel_sig<M: Module>(m: &M) -> Signature {
     sig
 }
 
-/// Points below which an elementwise kernel runs whole on one thread: a
-/// share of a smaller one is not worth waking a second thread for.
+/// Work (points, see [`work`]) below which an elementwise kernel runs
+/// whole on one thread: a share of a smaller one is not worth waking a
+/// second thread for.
 const SPLIT_MIN: usize = 1 << 15;
+
+/// What one transcendental function (a polynomial of some 40 vector
+/// instructions, ≈ 8 cycles per element at 4 lanes) costs, in points of
+/// a plain load-and-store loop.
+const TRANSCENDENTAL: usize = 8;
+
+/// The work of a loop in points: its iterations, each weighted by one
+/// plus [`TRANSCENDENTAL`] per transcendental function in its body, so a
+/// small loop of many `tanh`s (an LSTM's gates: 2,048 points, five each)
+/// is shared among threads like a large memory-bound one.
+fn work(spec: &super::expr::LoopSpec) -> usize {
+    use super::expr::ENode;
+    use crate::ir::{BinaryOp, UnaryOp};
+    let heavy = spec
+        .nodes
+        .iter()
+        .filter(|n| match n {
+            ENode::Unary(u, _) => matches!(
+                u,
+                UnaryOp::Exp
+                    | UnaryOp::Log
+                    | UnaryOp::Tanh
+                    | UnaryOp::Sigmoid
+                    | UnaryOp::Sin
+                    | UnaryOp::Cos
+            ),
+            ENode::Binary(op, ..) => *op == BinaryOp::Pow,
+            _ => false,
+        })
+        .count();
+    spec.shape.iter().product::<usize>() * (1 + TRANSCENDENTAL * heavy)
+}
 
 /// Into how many parts a kernel made of `pieces` is split: `threads` when
 /// it is loops only (no movement or call), every loop has a dimension to
 /// share (a reduction: an outermost one that owns its outputs, see
 /// `emit_loop::splits_by_output`), no loop reads a buffer another loop of
 /// the kernel writes (so a part never waits for another's elements), and
-/// the loops hold at least [`SPLIT_MIN`] points; 1 otherwise.
+/// the loops hold at least [`SPLIT_MIN`] points of [`work`]; 1 otherwise.
 pub fn parts(pieces: &[Piece], threads: usize) -> usize {
     use super::expr::{Combine, ENode};
     let mut specs = Vec::with_capacity(pieces.len());
@@ -112,10 +145,7 @@ pub fn parts(pieces: &[Piece], threads: usize) -> usize {
             }
         }
     }
-    let points: usize = specs
-        .iter()
-        .map(|s| s.shape.iter().product::<usize>())
-        .sum();
+    let points: usize = specs.iter().map(|s| work(s)).sum();
     if threads > 1 && points >= SPLIT_MIN {
         threads
     } else {
