@@ -13,6 +13,9 @@
 //! buffers do not alias, except an in-place output and its input, which
 //! `inplace` allows only when every read of the input is at the store
 //! position.
+//!
+//! A convolution's epilogue loop of the one form a call can apply itself
+//! (bias and/or ReLU, see [`fold_conv`]) is folded into the call here too.
 
 use super::emit_loop::{collapse, kept_first};
 use super::expr::{loop_spec, Combine, ENode, Flat, LoopSpec, E};
