@@ -275,11 +275,12 @@ fn split_loops_with_ragged_ends_cover_every_element() {
 }
 
 /// A small loop of transcendental functions (an LSTM's gates: 2,048
-/// points, a sigmoid and a tanh each) is worth sharing among threads; a
-/// plain loop of the same size is not. The shared one matches one thread
+/// points, a sigmoid and a tanh each) or of many buffers summed (its 28
+/// time steps' weight gradients) is worth sharing among threads; a plain
+/// loop of the same size is not. The shared ones match one thread
 /// bitwise.
 #[test]
-fn small_transcendental_loops_are_split() {
+fn small_loops_of_much_work_are_split() {
     use dlc::ir::{BinaryOp, DType, Graph, InputKind, UnaryOp};
     let mut g = Graph::new();
     let x = g
@@ -293,10 +294,21 @@ fn small_transcendental_loops_are_split() {
     let y = g.input("y", InputKind::Data, &[2048], DType::F32).unwrap();
     let sum = g.binary(BinaryOp::Add, y, y).unwrap();
     g.output("sum", sum);
+    let parts: Vec<_> = (0..28)
+        .map(|i| {
+            g.input(&format!("p{i}"), InputKind::Data, &[128, 128], DType::F32)
+                .unwrap()
+        })
+        .collect();
+    let total = parts[1..]
+        .iter()
+        .fold(parts[0], |acc, &p| g.binary(BinaryOp::Add, acc, p).unwrap());
+    g.output("total", total);
     let inputs = random_inputs(&g, 17, 1);
-    let results = one_and_two_threads(&g, &inputs, 1);
-    assert_eq!(results[0]["gate"], results[1]["gate"]);
-    assert_eq!(results[0]["sum"], results[1]["sum"]);
+    let results = one_and_two_threads(&g, &inputs, 2);
+    for out in ["gate", "sum", "total"] {
+        assert_eq!(results[0][out], results[1][out], "{out}");
+    }
 }
 
 /// A reduction whose outermost dimension is reduced (a bias gradient:

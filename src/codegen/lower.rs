@@ -81,12 +81,19 @@ const SPLIT_MIN: usize = 1 << 15;
 const TRANSCENDENTAL: usize = 8;
 
 /// The work of a loop in points: its iterations, each weighted by one
-/// plus [`TRANSCENDENTAL`] per transcendental function in its body, so a
-/// small loop of many `tanh`s (an LSTM's gates: 2,048 points, five each)
-/// is shared among threads like a large memory-bound one.
+/// plus [`TRANSCENDENTAL`] per transcendental function in its body and
+/// half a point per buffer read beyond two, so a small loop of many
+/// `tanh`s (an LSTM's gates: 2,048 points, five each) or one summing many
+/// buffers (its 28 time steps' weight gradients: 16,384 points) is shared
+/// among threads like a large memory-bound one.
 fn work(spec: &super::expr::LoopSpec) -> usize {
     use super::expr::ENode;
     use crate::ir::{BinaryOp, UnaryOp};
+    let loads = spec
+        .nodes
+        .iter()
+        .filter(|n| matches!(n, ENode::Load { .. }))
+        .count();
     let heavy = spec
         .nodes
         .iter()
@@ -104,7 +111,8 @@ fn work(spec: &super::expr::LoopSpec) -> usize {
             _ => false,
         })
         .count();
-    spec.shape.iter().product::<usize>() * (1 + TRANSCENDENTAL * heavy)
+    let weight = 1 + TRANSCENDENTAL * heavy + loads.saturating_sub(2) / 2;
+    spec.shape.iter().product::<usize>() * weight
 }
 
 /// Into how many parts a kernel made of `pieces` is split: `threads` when
