@@ -148,7 +148,8 @@ pub fn call(g: &Graph, f: &Fusion, n: NodeId, threads: usize) -> Option<Call> {
     })
 }
 
-fn row_major(shape: &[usize]) -> Vec<i64> {
+/// The strides of a row-major buffer of `shape`, in elements.
+pub(super) fn row_major(shape: &[usize]) -> Vec<i64> {
     let mut s = vec![0i64; shape.len()];
     let mut acc = 1i64;
     for (d, &len) in shape.iter().enumerate().rev() {

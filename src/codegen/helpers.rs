@@ -190,12 +190,31 @@ impl Epilogue {
         also: std::ptr::null_mut(),
     };
 
+    fn is_none(&self) -> bool {
+        self.bias.is_null() && !self.relu && self.also.is_null()
+    }
+
+    /// The epilogue of the outputs from element `at` on: the second output
+    /// moved along with `y`.
+    ///
+    /// # Safety
+    /// A non-null `also` has more than `at` floats.
+    unsafe fn from(self, at: usize) -> Epilogue {
+        let also = if self.also.is_null() {
+            self.also
+        } else {
+            self.also.add(at)
+        };
+        Epilogue { also, ..self }
+    }
+
     /// Applies the epilogue to `n` outputs `y` (and `also`) of filter `f`,
     /// as the JIT's loops compute `z + bias` and `max(z, 0.0)`.
     ///
     /// # Safety
     /// `y` and a non-null `also` have `n` floats, a non-null `bias` `f + 1`.
-    unsafe fn apply(self, f: usize, y: *mut f32, also: *mut f32, n: usize) {
+    unsafe fn apply(self, f: usize, y: *mut f32, n: usize) {
+        let also = self.also;
         let bias = if self.bias.is_null() {
             None
         } else {
@@ -259,10 +278,7 @@ unsafe fn conv_forward(cv: Conv, x: *mut u8, w: *mut u8, y: *mut u8, s: *mut u8,
             // host.
             unsafe {
                 let (x, y) = (xs.get().add(lo * img), ys.get().add(lo * out));
-                let mut ep = ep.get();
-                if !ep.also.is_null() {
-                    ep.also = ep.also.add(lo * out);
-                }
+                let ep = ep.get().from(lo * out);
                 super::conv_direct::forward(part, x, w.get(), y, ep);
             }
         });
@@ -273,21 +289,15 @@ unsafe fn conv_forward(cv: Conv, x: *mut u8, w: *mut u8, y: *mut u8, s: *mut u8,
     let x = f32s(x, cv.b * img);
     let col = f32s(s, ckk * p);
     let wm = Mat::row_major(w.cast::<f32>(), ckk, false);
-    let plain = ep.bias.is_null() && !ep.relu && ep.also.is_null();
     for b in 0..cv.b {
         cv.im2col(&x[b * img..(b + 1) * img], col);
         let dst = y.cast::<f32>().add(b * cv.f * p);
         let rhs = Mat::row_major(col.as_ptr(), p, false);
         gemm_f32((cv.f, p, ckk), dst, wm, rhs, false, cv.threads);
-        if !plain {
+        if !ep.is_none() {
             for f in 0..cv.f {
                 let at = (b * cv.f + f) * p;
-                let also = if ep.also.is_null() {
-                    ep.also
-                } else {
-                    ep.also.add(at)
-                };
-                ep.apply(f, y.cast::<f32>().add(at), also, p);
+                ep.from(at).apply(f, y.cast::<f32>().add(at), p);
             }
         }
     }

@@ -116,13 +116,7 @@ fn writes(spec: &LoopSpec, root: NodeId) -> bool {
 /// A store loop whose store position is its row-major iteration index, so
 /// each element is stored once, by the iteration that reads it.
 fn plain_store(spec: &LoopSpec) -> bool {
-    let mut stride = 1i64;
-    let mut row_major = vec![0; spec.shape.len()];
-    for (d, &len) in spec.shape.iter().enumerate().rev() {
-        row_major[d] = stride;
-        stride *= len as i64;
-    }
     spec.combine == super::expr::Combine::Store
         && spec.out_flat.offset == 0
-        && spec.out_flat.strides == row_major
+        && spec.out_flat.strides == super::call::row_major(&spec.shape)
 }

@@ -17,6 +17,7 @@
 //! A convolution's epilogue loop of the one form a call can apply itself
 //! (bias and/or ReLU, see [`fold_conv`]) is folded into the call here too.
 
+use super::call::row_major;
 use super::emit_loop::{collapse, kept_first};
 use super::expr::{loop_spec, Combine, ENode, Flat, LoopSpec, E};
 use crate::ir::{BinaryOp, DType, Graph, NodeId, Op};
@@ -176,15 +177,9 @@ fn conv_tail(g: &Graph, y: NodeId, spec: &LoopSpec) -> Option<ConvTail> {
         Other,
     }
     let shape = g.shape(y);
-    let mut row_major = vec![0i64; shape.len()];
-    let mut stride = 1i64;
-    for (d, &len) in shape.iter().enumerate().rev() {
-        row_major[d] = stride;
-        stride *= len as i64;
-    }
     let own = Flat {
         offset: 0,
-        strides: row_major,
+        strides: row_major(shape),
     };
     let per_filter = Flat {
         offset: 0,
@@ -204,7 +199,10 @@ fn conv_tail(g: &Graph, y: NodeId, spec: &LoopSpec) -> Option<ConvTail> {
             ENode::Load { buf, flat, dtype } if *dtype == DType::F32 => {
                 if *buf == y && *flat == own {
                     V::Z(None)
-                } else if *buf != y && *flat == per_filter && numel(g.shape(*buf)) == shape[1] {
+                } else if *buf != y
+                    && *flat == per_filter
+                    && g.shape(*buf).iter().product::<usize>() == shape[1]
+                {
                     V::Bias(*buf)
                 } else {
                     V::Other
@@ -235,8 +233,4 @@ fn conv_tail(g: &Graph, y: NodeId, spec: &LoopSpec) -> Option<ConvTail> {
         _ => return None,
     };
     Some(ConvTail { bias, relu, also })
-}
-
-fn numel(shape: &[usize]) -> usize {
-    shape.iter().product()
 }
